@@ -1,0 +1,372 @@
+"""The reference catalog as frozen, validated models.
+
+A :class:`Catalog` holds every data path of the reference (:class:`DataPath`) and every
+rule of its prose notes (:class:`Rule`). Vocabularies (roles, authentication tokens,
+encryption mechanisms) are string enums, so the committed JSON Schema lists them too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Frozen(BaseModel):
+    """Base for catalog models: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Section(StrEnum):
+    """The four tables of the reference."""
+
+    transport = "transport"
+    mailbox = "mailbox"
+    client_access = "client_access"
+    unified_messaging = "unified_messaging"
+
+
+class Role(StrEnum):
+    """Who stands at either end of a data path (servers, services, clients, peers)."""
+
+    hub_transport = "hub_transport"
+    edge_transport = "edge_transport"
+    mailbox = "mailbox"
+    client_access = "client_access"
+    unified_messaging = "unified_messaging"
+    domain_controller = "domain_controller"
+    edge_adam = "edge_adam"
+    smtp_client = "smtp_client"
+    outlook_client = "outlook_client"
+    web_client = "web_client"
+    mobile_client = "mobile_client"
+    pop_imap_client = "pop_imap_client"
+    webdav_client = "webdav_client"
+    ip_gateway = "ip_gateway"
+    legacy_mailbox = "legacy_mailbox"
+    remote_organization = "remote_organization"
+    backup = "backup"
+    admin = "admin"
+    cluster_node = "cluster_node"
+
+
+ROLE_DESCRIPTIONS: dict[Role, tuple[str, str]] = {
+    Role.hub_transport: ("Hub Transport server", "集线器传输服务器"),
+    Role.edge_transport: ("Edge Transport server", "边缘传输服务器"),
+    Role.mailbox: ("Exchange 2007 Mailbox server", "邮箱服务器"),
+    Role.client_access: ("Client Access server", "客户端访问服务器"),
+    Role.unified_messaging: ("Unified Messaging server", "统一消息服务器"),
+    Role.domain_controller: (
+        "Active Directory domain controller / global catalog / DNS",
+        "Active Directory 域控制器 / 全局编录 / DNS",
+    ),
+    Role.edge_adam: (
+        "ADAM directory service on an Edge Transport server",
+        "边缘传输服务器上的 ADAM",
+    ),
+    Role.smtp_client: ("End-user SMTP client (e.g. Outlook Express)", "最终用户 SMTP 客户端"),
+    Role.outlook_client: (
+        "Outlook client (MAPI, Outlook Anywhere, Autodiscover, OAB)",
+        "Outlook 客户端",
+    ),
+    Role.web_client: ("Web browser (Outlook Web Access)", "Web 浏览器 (Outlook Web Access)"),
+    Role.mobile_client: ("Mobile device (Exchange ActiveSync)", "移动设备 (Exchange ActiveSync)"),
+    Role.pop_imap_client: ("POP3 / IMAP4 client", "POP3/IMAP4 客户端"),
+    Role.webdav_client: ("WebDAV application or client", "WebDAV 应用程序或客户端"),
+    Role.ip_gateway: ("VoIP gateway or IP PBX", "IP 网关或 IP PBX"),
+    Role.legacy_mailbox: (
+        "Mailbox server running Exchange Server 2003",
+        "运行 Exchange Server 2003 的邮箱服务器",
+    ),
+    Role.remote_organization: ("Another organisation's mail servers", "其他组织的邮件服务器"),
+    Role.backup: ("Backup server or agent", "备份服务器"),
+    Role.admin: ("Administrator workstation", "管理员工作站"),
+    Role.cluster_node: ("Node of a Mailbox cluster (CCR/SCR)", "群集节点 (CCR/SCR)"),
+}
+
+
+class Auth(StrEnum):
+    """Authentication methods named by the reference."""
+
+    kerberos = "kerberos"
+    ntlm = "ntlm"
+    basic = "basic"
+    digest = "digest"
+    negotiate = "negotiate"
+    forms = "forms"
+    certificate = "certificate"
+    direct_trust = "direct_trust"
+    anonymous = "anonymous"
+    ip_address = "ip_address"
+
+
+class Mechanism(StrEnum):
+    """Encryption mechanisms named by the reference."""
+
+    tls = "tls"
+    ssl = "ssl"
+    ipsec = "ipsec"
+    rpc = "rpc"
+    kerberos = "kerberos"
+    ldaps = "ldaps"
+    https = "https"
+    sip_tls = "sip_tls"
+
+
+class Protocol(StrEnum):
+    """Transport protocol of a port."""
+
+    tcp = "tcp"
+    udp = "udp"
+
+
+class PortRange(StrEnum):
+    """A port the source gives without a number."""
+
+    dynamic = "dynamic"
+    random = "random"
+    local = "local"
+
+
+class Scope(StrEnum):
+    """Where a path runs; the planner turns it into concrete host pairs.
+
+    ``local``: inside one server, no network flow. ``site``: within an AD site.
+    ``organization``: anywhere in the organisation. ``subscription``: between an Edge and
+    the Hub servers of its subscribed site. ``cluster``: between nodes of one cluster.
+    ``external``: to or from something outside the organisation (clients, partners, gateways).
+    """
+
+    local = "local"
+    site = "site"
+    organization = "organization"
+    subscription = "subscription"
+    cluster = "cluster"
+    external = "external"
+
+
+class BasisKind(StrEnum):
+    """Where a value comes from."""
+
+    source = "source"
+    english_original = "english_original"
+    inferred = "inferred"
+
+
+class Text(Frozen):
+    """A statement in both languages."""
+
+    zh: str | None = None
+    en: str
+
+
+class Name(Frozen):
+    """The name of a data path: the Chinese of the seed verbatim, and English."""
+
+    zh: str
+    en: str
+
+
+class Basis(Frozen):
+    """How a value was established; ``reason`` is required unless it is read from the seed."""
+
+    kind: BasisKind
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _reason_needed(self) -> Basis:
+        if self.kind is not BasisKind.source and not self.reason:
+            raise ValueError("a reason is required when the value is not read from the source")
+        return self
+
+
+class Port(Frozen):
+    """One port of a path: a number or a range kind, with the label the source attaches."""
+
+    protocol: Protocol | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    range: PortRange | None = None
+    label: str | None = None
+    rule: str | None = Field(
+        default=None, description="Rule id when the port comes from a note, not the table cell."
+    )
+
+    @model_validator(mode="after")
+    def _number_or_range(self) -> Port:
+        if (self.port is None) == (self.range is None):
+            raise ValueError("give exactly one of 'port' and 'range'")
+        return self
+
+    def display(self) -> str:
+        """Render like the reference: ``25/TCP (TLS)``, ``dynamic``."""
+        head = str(self.port) if self.port is not None else str(self.range)
+        if self.protocol is not None:
+            head += f"/{self.protocol.value.upper()}"
+        return f"{head} ({self.label})" if self.label else head
+
+
+class Condition(Frozen):
+    """A condition attached to a path or a cell, optionally changing the default auth."""
+
+    id: str
+    en: str
+    zh: str | None = None
+    rule: str | None = None
+    default_auth: tuple[Auth, ...] | None = Field(
+        default=None, description="Default authentication when the condition holds."
+    )
+
+
+class Encryption(Frozen):
+    """Whether a path can be encrypted, how, and whether it is by default."""
+
+    supported: bool
+    mechanisms: tuple[Mechanism, ...] = ()
+    by_default: bool | Literal["conditional"]
+    supported_raw: str | None = Field(default=None, description="Seed cell; null when dropped.")
+    by_default_raw: str | None = Field(default=None, description="Seed cell; null when dropped.")
+    supported_basis: Basis
+    by_default_basis: Basis
+    conditions: tuple[Condition, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Encryption:
+        if not self.supported and (self.mechanisms or self.by_default is not False):
+            raise ValueError("an unsupported encryption has no mechanisms and is not on by default")
+        if self.supported and not self.mechanisms:
+            raise ValueError("supported encryption needs at least one mechanism")
+        if (self.supported_raw is None) != (self.supported_basis.kind is not BasisKind.source):
+            raise ValueError("supported_basis is 'source' exactly when supported_raw is given")
+        if (self.by_default_raw is None) != (self.by_default_basis.kind is not BasisKind.source):
+            raise ValueError("by_default_basis is 'source' exactly when by_default_raw is given")
+        return self
+
+    @property
+    def level(self) -> Literal["none", "optional", "default"]:
+        """Summarise as none (unsupported), optional, or default (on, or on conditionally)."""
+        if not self.supported:
+            return "none"
+        return "optional" if self.by_default is False else "default"
+
+
+class DataPath(Frozen):
+    """One row of the reference's tables."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+    section: Section
+    index: int = Field(ge=1, description="1-based position of the row in its table.")
+    name: Name
+    source_role: Role
+    destination_role: Role
+    scope: Scope
+    bidirectional: bool = False
+    ports: tuple[Port, ...] = Field(min_length=1)
+    ports_raw: str
+    default_auth: tuple[Auth, ...] = Field(min_length=1)
+    default_auth_raw: str
+    supported_auth: tuple[Auth, ...] = Field(min_length=1)
+    supported_auth_raw: str
+    encryption: Encryption
+    conditions: tuple[Condition, ...] = ()
+    notes: tuple[Text, ...] = ()
+    rules: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _default_within_supported(self) -> DataPath:
+        missing = set(self.default_auth) - set(self.supported_auth)
+        if missing:
+            raise ValueError(f"default_auth not in supported_auth: {sorted(missing)}")
+        return self
+
+
+class RuleKind(StrEnum):
+    """What a rule of the notes becomes."""
+
+    topology = "topology"
+    port_fact = "port_fact"
+    auth_behaviour = "auth_behaviour"
+    encryption_fact = "encryption_fact"
+    recommendation = "recommendation"
+    information = "information"
+
+
+class Rule(Frozen):
+    """One rule stated in the prose notes of the reference."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    section: Section | None = None
+    kind: RuleKind
+    quote_zh: str
+    statement_en: str
+    severity: Literal["error", "warning", "info"] | None = Field(
+        default=None, description="For topology rules: how a violation is graded."
+    )
+    paths: tuple[str, ...] = ()
+    ports: tuple[Port, ...] = ()
+    references: tuple[str, ...] = Field(default=(), description="KB articles or documents cited.")
+
+
+class SourceInfo(Frozen):
+    """Bibliographic data of the reference the catalog encodes."""
+
+    title_zh: str
+    title_en: str
+    product: str
+    last_modified: str
+    english_original: str
+
+
+class Catalog(Frozen):
+    """The whole reference: data paths in source order and the rules of its notes."""
+
+    schema_version: Literal[1] = 1
+    source: SourceInfo
+    paths: tuple[DataPath, ...]
+    rules: tuple[Rule, ...]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalog:
+        path_ids = [p.id for p in self.paths]
+        rule_ids = [r.id for r in self.rules]
+        for kind, ids in (("path", path_ids), ("rule", rule_ids)):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
+        known_rules = set(rule_ids)
+        known_paths = set(path_ids)
+        for p in self.paths:
+            refs = list(p.rules) + [c.rule for c in p.conditions if c.rule]
+            refs += [c.rule for c in p.encryption.conditions if c.rule]
+            refs += [pt.rule for pt in p.ports if pt.rule]
+            for ref in refs:
+                if ref not in known_rules:
+                    raise ValueError(f"path {p.id} references unknown rule {ref!r}")
+        for r in self.rules:
+            for ref in r.paths:
+                if ref not in known_paths:
+                    raise ValueError(f"rule {r.id} references unknown path {ref!r}")
+        return self
+
+    def path(self, path_id: str) -> DataPath:
+        """Return the path with ``path_id`` or raise KeyError."""
+        for p in self.paths:
+            if p.id == path_id:
+                return p
+        raise KeyError(path_id)
+
+    def rule(self, rule_id: str) -> Rule:
+        """Return the rule with ``rule_id`` or raise KeyError."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def rules_for(self, path: DataPath) -> tuple[Rule, ...]:
+        """Rules a path names, plus rules that name the path."""
+        ids = set(path.rules)
+        ids |= {c.rule for c in path.conditions if c.rule}
+        ids |= {c.rule for c in path.encryption.conditions if c.rule}
+        ids |= {pt.rule for pt in path.ports if pt.rule}
+        return tuple(r for r in self.rules if r.id in ids or path.id in r.paths)

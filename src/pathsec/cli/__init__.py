@@ -1,0 +1,1 @@
+"""The thin command-line layer: parses arguments, calls the stages, renders their data."""

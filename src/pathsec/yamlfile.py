@@ -1,0 +1,158 @@
+"""Load YAML while remembering the line of every value, for messages that name file:line.
+
+PyYAML gives node positions only on its node tree, so this module composes the tree,
+builds plain Python data from it and keeps a map from each value's path to its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pathsec.errors import InputError, InputProblem
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+MAX_YAML_BYTES = 16 * 1024 * 1024
+
+
+class LocatedYaml:
+    """Plain data loaded from YAML plus the line (1-based) of each value by its path."""
+
+    def __init__(self, data: Any, lines: dict[Loc, int], file: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """Return the line of the deepest known prefix of ``loc``."""
+        path = tuple(loc)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+
+def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str) -> Any:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node, (*loc, "__key__"), {}, file)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise InputError(
+                    InputProblem(
+                        file, key_node.start_mark.line + 1, None, "mapping keys must be scalars"
+                    )
+                )
+            if key in out:
+                raise InputError(
+                    InputProblem(file, key_node.start_mark.line + 1, str(key), "duplicate key")
+                )
+            skey = key if isinstance(key, str) else str(key)
+            lines[(*loc, skey)] = key_node.start_mark.line + 1
+            out[skey] = _construct(value_node, (*loc, skey), lines, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*loc, i), lines, file) for i, item in enumerate(node.value)]
+    # Scalars: the safe constructor for the tag the composer resolved (int, bool, null ...).
+    constructor = _SCALARS.yaml_constructors.get(node.tag)
+    if constructor is None:
+        raise InputError(
+            InputProblem(file, node.start_mark.line + 1, None, f"unsupported tag {node.tag}")
+        )
+    return constructor(_SCALARS, node)
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def load_yaml_text(text: str, file: str) -> LocatedYaml:
+    """Parse YAML text; syntax errors become an :class:`InputError` with the line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        msg = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
+        raise InputError(InputProblem(file, line, None, msg)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(InputProblem(file, None, None, f"YAML error: {exc}")) from None
+    if node is None:
+        return LocatedYaml(None, {(): 1}, file)
+    lines: dict[Loc, int] = {}
+    data = _construct(node, (), lines, file)
+    return LocatedYaml(data, lines, file)
+
+
+def load_yaml_file(path: str | Path) -> LocatedYaml:
+    """Read and parse a YAML file; unreadable or oversized files become an InputError."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise InputError(InputProblem(str(p), None, None, f"file too large ({size} bytes)"))
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(InputProblem(str(p), None, None, f"cannot read: {exc.strerror}")) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(InputProblem(str(p), line, None, "file is not valid UTF-8")) from None
+    return load_yaml_text(text, str(p))
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    """Render a pydantic location as ``paths[3].ports[0].port``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def validate_located(model: type[M], doc: LocatedYaml) -> M:
+    """Validate loaded YAML against ``model``; the first error names file:line and field."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # Drop tagged-union/validator segments pydantic adds that are not data keys.
+        data_loc = _data_loc(doc.data, loc)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        raise InputError(
+            InputProblem(doc.file, doc.line_of(data_loc), format_loc(data_loc) or None, msg)
+        ) from None
+
+
+def _data_loc(data: Any, loc: Loc) -> Loc:
+    """Keep only the parts of a pydantic loc that index into the data itself."""
+    out: list[str | int] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str):
+            # A missing or extra key: name it but stop descending.
+            out.append(part)
+            cur = None
+        # else: a pydantic-internal segment (union tag etc.): skip it
+    return tuple(out)
