@@ -1,0 +1,146 @@
+"""What the planner hands downstream (firewall, audit, report): plain frozen data.
+
+A :class:`Plan` is self-contained: besides the flows and findings it carries the hosts,
+zones and firewalls the downstream stages need, so they never read the deployment file.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Severity(StrEnum):
+    """Severity of a topology finding."""
+
+    error = "error"  # unsupported by the reference
+    warning = "warning"  # risky
+    info = "info"
+
+
+class HostKind(StrEnum):
+    """What a plan endpoint is."""
+
+    server = "server"
+    client_population = "client_population"
+    ip_gateway = "ip_gateway"
+    backup = "backup"
+    admin = "admin"
+    partner = "partner"
+
+
+class PortSpan(_Frozen):
+    """An inclusive port range; a single port has ``start == end``."""
+
+    start: int = Field(ge=1, le=65535)
+    end: int = Field(ge=1, le=65535)
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+
+class HostInfo(_Frozen):
+    """A plan endpoint: a server, a client population, a gateway, a partner …"""
+
+    name: str
+    kind: HostKind
+    zone: str
+    site: str | None = None
+    addresses: tuple[str, ...] = Field(
+        description="IP addresses or CIDRs (client populations and zones use CIDRs)."
+    )
+    roles: tuple[str, ...] = ()
+    host_firewall: bool = False
+    windows: str | None = None
+    rpc_range: PortSpan | None = Field(
+        default=None, description="RPC dynamic range of a Windows server (KB 154596)."
+    )
+    rpc_range_configured: bool = False
+
+
+class ZoneInfo(_Frozen):
+    """A network zone with its address ranges."""
+
+    name: str
+    kind: str
+    cidrs: tuple[str, ...]
+
+
+class FirewallInfo(_Frozen):
+    """A network firewall between zones; ``interfaces`` maps zone name to interface name."""
+
+    name: str
+    zones: tuple[str, ...]
+    interfaces: dict[str, str] = Field(default_factory=dict)
+
+
+class EncryptionExpectation(_Frozen):
+    """What the reference expects of a flow's encryption."""
+
+    supported: bool
+    mechanisms: tuple[str, ...] = ()
+    by_default: bool | Literal["conditional"]
+
+
+class Flow(_Frozen):
+    """One concrete flow: source host to destination host on one protocol and port (range)."""
+
+    id: str = Field(description="Stable id: path id, source, destination, protocol, port.")
+    path_id: str
+    source: str
+    source_zone: str
+    destination: str
+    destination_zone: str
+    protocol: Literal["tcp", "udp"] | None = Field(
+        description="null where the reference names no protocol (e.g. random ports)."
+    )
+    port: int | None = None
+    port_range: PortSpan | None = Field(
+        default=None, description="Set for RPC dynamic ranges and other ranges; port is then null."
+    )
+    label: str | None = None
+    local: bool = Field(default=False, description="Inside one host: no network traffic.")
+    default_auth: tuple[str, ...]
+    supported_auth: tuple[str, ...]
+    encryption: EncryptionExpectation
+    crosses: tuple[str, ...] = Field(
+        default=(), description="Names of network firewalls the flow passes, in order."
+    )
+    reason: str | None = Field(default=None, description="Why this flow exists, when not obvious.")
+
+
+class PlanFinding(_Frozen):
+    """A topology finding: something the reference calls unsupported or risky."""
+
+    id: str
+    severity: Severity
+    message: str
+    message_zh: str
+    rule: str | None = Field(default=None, description="Catalog rule id it comes from.")
+    objects: tuple[str, ...] = ()
+
+
+class Plan(_Frozen):
+    """The planner's output for one deployment."""
+
+    schema_version: Literal[1] = 1
+    deployment: str = Field(description="Organisation name.")
+    source_file: str | None = None
+    hosts: tuple[HostInfo, ...]
+    zones: tuple[ZoneInfo, ...]
+    firewalls: tuple[FirewallInfo, ...] = ()
+    flows: tuple[Flow, ...]
+    findings: tuple[PlanFinding, ...] = ()
+
+    def host(self, name: str) -> HostInfo:
+        """The host called ``name`` (KeyError when absent)."""
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        raise KeyError(name)
