@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from functools import lru_cache
 
 from rich.console import Console
 
@@ -30,15 +29,13 @@ class Lang(StrEnum):
     zh = "zh"
 
 
-@lru_cache(maxsize=1)
 def out_console() -> Console:
-    """Console on stdout; wide enough for tables when stdout is a pipe."""
+    """Console on the current stdout; wide enough for tables when stdout is a pipe."""
     return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
-@lru_cache(maxsize=1)
 def err_console() -> Console:
-    """Console on stderr for people: legends, progress, errors."""
+    """Console on the current stderr for people: legends, progress, errors."""
     return Console(file=sys.stderr, highlight=False)
 
 

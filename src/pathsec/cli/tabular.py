@@ -48,8 +48,9 @@ def to_markdown(t: Tabular) -> str:
 def print_table(t: Tabular, console: Console) -> None:
     """Print a rich table; text is shown literally (no markup interpretation)."""
     table = Table(title=t.title, show_lines=True, expand=False)
-    for h in t.headers:
-        table.add_column(h, overflow="fold")
+    for i, h in enumerate(t.headers):
+        # The first column holds ids: keep them whole so they can be copied.
+        table.add_column(h, overflow="fold", no_wrap=i == 0)
     for row in t.rows:
         table.add_row(*(Text(c) for c in row))
     console.print(table)
