@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from seed_reader import SeedRow
-
 from pathsec.catalog.models import Catalog, DataPath
+from seed_reader import SeedRow
 
 PORT_TOKEN = re.compile(r"(\d+)\s*(?:/\s*(TCP/UDP|TCP|UDP))?\s*(?:[((]([^))]*)[))])?")
 LABELS = {

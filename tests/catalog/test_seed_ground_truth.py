@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
-from seed_check import check_catalog, port_tokens
-from seed_reader import extract_rules_text, read_rows
 
 from pathsec.catalog import Catalog, load_builtin
 from pathsec.catalog.loader import builtin_catalog_text
+from seed_check import check_catalog, port_tokens
+from seed_reader import extract_rules_text, read_rows
 
 
 @pytest.fixture(scope="module")
