@@ -1,0 +1,161 @@
+"""The audit engine: run the probes against many endpoints under a connection budget.
+
+Two semaphores bound the connections: a global one and one per host. Endpoints run
+concurrently in an :class:`asyncio.TaskGroup`; within an endpoint the probes run in stages
+(``tcp``; the application probe; ``tls`` and ``ntlm``) because later stages plan from what
+earlier ones saw. The engine never prints: it reports to an :class:`AuditObserver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pathsec.audit.models import EndpointResult, Observations, Target
+from pathsec.probes import PROBES
+from pathsec.probes.base import Attempt, Job, Observation, ProbeKind, ProbeSettings, Status
+from pathsec.probes.tcp import TcpObservation
+
+DEFAULT_CONCURRENCY = 256
+DEFAULT_PER_HOST = 8
+
+
+class AuditObserver(Protocol):
+    """Receives progress; the CLI renders it, tests record it."""
+
+    def run_started(self, endpoints: int) -> None:
+        """The run starts with this many endpoints."""
+
+    def endpoint_done(self, result: EndpointResult) -> None:
+        """One endpoint is finished."""
+
+    def run_finished(self) -> None:
+        """All endpoints are finished."""
+
+
+class NullObserver:
+    """An observer that ignores everything."""
+
+    def run_started(self, endpoints: int) -> None:
+        """Ignore."""
+
+    def endpoint_done(self, result: EndpointResult) -> None:
+        """Ignore."""
+
+    def run_finished(self) -> None:
+        """Ignore."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The connection budget."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_host: int = DEFAULT_PER_HOST
+
+
+def stages(target: Target) -> tuple[tuple[ProbeKind, ...], ...]:
+    """The probe stages for a target's protocol."""
+    family = target.protocol.family
+    app = (family,) if family is not None else ()
+    return ((ProbeKind.tcp,), app, (ProbeKind.tls, ProbeKind.ntlm))
+
+
+class Engine:
+    """Runs probes with a global and a per-host connection limit."""
+
+    def __init__(self, settings: ProbeSettings, limits: Limits, observer: AuditObserver) -> None:
+        if limits.concurrency < 1 or limits.per_host < 1:
+            raise ValueError("connection limits must be at least 1")
+        self.settings = settings
+        self.limits = limits
+        self.observer = observer
+        self._global = asyncio.Semaphore(limits.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.max_in_flight = 0
+        self._in_flight = 0
+
+    async def _run_job(self, job: Job) -> Attempt:
+        host_sem = self._hosts.setdefault(
+            job.endpoint.host, asyncio.Semaphore(self.limits.per_host)
+        )
+        async with self._global, host_sem:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            try:
+                return await PROBES[job.probe].run(job, self.settings)
+            finally:
+                self._in_flight -= 1
+
+    async def audit_one(self, target: Target) -> EndpointResult:
+        """Probe one endpoint through all stages; failures end up in the result."""
+        endpoint = target.endpoint()
+        seen: dict[ProbeKind, Observation] = {}
+        for stage in stages(target):
+            planned: list[tuple[ProbeKind, Sequence[Job]]] = [
+                (kind, PROBES[kind].plan(endpoint, self.settings, seen)) for kind in stage
+            ]
+            async with asyncio.TaskGroup() as tg:
+                tasks = {
+                    kind: [tg.create_task(self._run_job(j)) for j in jobs]
+                    for kind, jobs in planned
+                    if jobs
+                }
+            for kind, ts in tasks.items():
+                seen[kind] = PROBES[kind].fold(endpoint, [t.result() for t in ts])
+            tcp = seen.get(ProbeKind.tcp)
+            if isinstance(tcp, TcpObservation) and tcp.state != "open":
+                break
+        return _result(target, seen)
+
+    async def run(self, targets: Sequence[Target]) -> list[EndpointResult]:
+        """Audit every target concurrently; results keep the order of ``targets``."""
+        self.observer.run_started(len(targets))
+        results: list[EndpointResult | None] = [None] * len(targets)
+
+        async def one(i: int, target: Target) -> None:
+            res = await self.audit_one(target)
+            results[i] = res
+            self.observer.endpoint_done(res)
+
+        async with asyncio.TaskGroup() as tg:
+            for i, target in enumerate(targets):
+                tg.create_task(one(i, target))
+        self.observer.run_finished()
+        return [r for r in results if r is not None]
+
+
+def _result(target: Target, seen: Mapping[ProbeKind, Observation]) -> EndpointResult:
+    obs = Observations(**{k.value: v for k, v in seen.items()})
+    status, reason = Status.ok, None
+    tcp = obs.tcp
+    if tcp is not None and tcp.status is not Status.ok:
+        status, reason = tcp.status, tcp.reason
+    else:
+        family = target.protocol.family
+        app = seen.get(family) if family else None
+        if app is not None and app.status is not Status.ok:
+            status, reason = app.status, app.reason
+    return EndpointResult(
+        host=target.host,
+        port=target.port,
+        protocol=target.protocol,
+        path_id=target.path_id,
+        flow_id=target.flow_id,
+        status=status,
+        reason=reason,
+        observations=obs,
+    )
+
+
+async def run_audit(
+    targets: Sequence[Target],
+    settings: ProbeSettings | None = None,
+    limits: Limits | None = None,
+    observer: AuditObserver | None = None,
+) -> list[EndpointResult]:
+    """Audit ``targets`` and return one result per target, in order."""
+    engine = Engine(settings or ProbeSettings(), limits or Limits(), observer or NullObserver())
+    return await engine.run(targets)

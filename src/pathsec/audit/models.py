@@ -1,0 +1,125 @@
+"""Audit inputs (targets with expectations) and outputs (the results JSON contract)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pathsec.probes.base import Endpoint, MailProtocol, Status
+from pathsec.probes.imap import ImapObservation
+from pathsec.probes.ntlm import NtlmObservation
+from pathsec.probes.pop3 import Pop3Observation
+from pathsec.probes.smtp import SmtpObservation
+from pathsec.probes.tcp import TcpObservation
+from pathsec.probes.tls import TlsObservation
+
+SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FindingSeverity(StrEnum):
+    """Severity of an audit finding, most severe first."""
+
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info."""
+        return list(reversed(FindingSeverity)).index(self)
+
+
+class Expectations(_Frozen):
+    """What the reference expects of the path an endpoint serves."""
+
+    encryption_supported: bool
+    encryption_by_default: bool | Literal["conditional"]
+    default_auth: tuple[str, ...]
+    supported_auth: tuple[str, ...]
+
+
+class Target(_Frozen):
+    """One endpoint to audit, with the catalog path it serves and what to expect there."""
+
+    host: str
+    port: int = Field(ge=1, le=65535)
+    protocol: MailProtocol
+    path_id: str | None = None
+    expectations: Expectations | None = None
+    server_name: str | None = Field(
+        default=None, description="Name for SNI and the hostname check (default: host)."
+    )
+    flow_id: str | None = None
+    trusted_source: bool = Field(
+        default=False, description="The audited source zone is trusted (NTLM disclosure check)."
+    )
+
+    def endpoint(self) -> Endpoint:
+        """The probe-level endpoint."""
+        return Endpoint(self.host, self.port, self.protocol, self.server_name)
+
+
+class Observations(_Frozen):
+    """Each probe's observation of one endpoint (absent: the probe did not run)."""
+
+    tcp: TcpObservation | None = None
+    tls: TlsObservation | None = None
+    smtp: SmtpObservation | None = None
+    pop3: Pop3Observation | None = None
+    imap: ImapObservation | None = None
+    ntlm: NtlmObservation | None = None
+
+
+class EndpointResult(_Frozen):
+    """Everything observed at one endpoint."""
+
+    host: str
+    port: int
+    protocol: MailProtocol
+    path_id: str | None
+    flow_id: str | None = None
+    status: Status
+    reason: str | None = None
+    observations: Observations
+
+
+class Text(_Frozen):
+    """A message in English and Chinese."""
+
+    en: str
+    zh: str
+
+
+class Finding(_Frozen):
+    """One deviation of an endpoint from the profile."""
+
+    id: str = Field(pattern=r"^PS-[A-Z0-9]+-[0-9]{3}$")
+    severity: FindingSeverity
+    title: Text
+    remediation: Text
+    host: str
+    port: int
+    protocol: MailProtocol
+    path_id: str | None
+    flow_id: str | None = None
+    evidence: tuple[str, ...]
+
+
+class AuditResult(_Frozen):
+    """The results JSON of ``pathsec audit --format json``."""
+
+    schema_version: Literal[1] = 1
+    started: str
+    finished: str
+    complete: bool = Field(description="False when the run was cut short.")
+    profile: str
+    endpoints: tuple[EndpointResult, ...]
+    findings: tuple[Finding, ...]

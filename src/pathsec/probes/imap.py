@@ -1,0 +1,234 @@
+"""IMAP probe (143, 993): greeting, CAPABILITY before and after STARTTLS, LOGINDISABLED, AUTH=.
+
+It sends only CAPABILITY, STARTTLS and LOGOUT (and, with ``--ntlm-info``, AUTHENTICATE NTLM
+with a NEGOTIATE message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import ssl
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from pathsec.probes.base import (
+    Attempt,
+    Conn,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Transcript,
+    classify,
+    connect,
+    guarded,
+    sni_for,
+)
+from pathsec.probes.certs import TlsSession, describe_session, tls_context
+
+_CAP_CODE = re.compile(r"\[CAPABILITY ([^\]]*)\]", re.IGNORECASE)
+
+
+class ImapCaps(BaseModel):
+    """A parsed capability list."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    capabilities: tuple[str, ...]
+    starttls: bool
+    logindisabled: bool
+    auth: tuple[str, ...]
+
+
+def parse_capabilities(text: str) -> ImapCaps:
+    """Parse the atoms after ``CAPABILITY``; ProtocolError when there is no IMAP4rev1 atom."""
+    atoms = tuple(a.upper() for a in text.split())
+    if not any(a.startswith("IMAP4") for a in atoms):
+        raise ProtocolError(f"not an IMAP capability list: {text[:80]!r}")
+    return ImapCaps(
+        capabilities=atoms,
+        starttls="STARTTLS" in atoms,
+        logindisabled="LOGINDISABLED" in atoms,
+        auth=tuple(a[5:] for a in atoms if a.startswith("AUTH=") and len(a) > 5),
+    )
+
+
+def parse_greeting(line: str) -> ImapCaps | None:
+    """Check a greeting (``* OK`` or ``* PREAUTH``); return its CAPABILITY code if any."""
+    upper = line.upper()
+    if upper.startswith("* BYE"):
+        raise ProtocolError(f"server refuses service: {line[:80]}")
+    if not (upper.startswith("* OK") or upper.startswith("* PREAUTH")):
+        raise ProtocolError(f"not an IMAP greeting: {line[:80]!r}")
+    m = _CAP_CODE.search(line)
+    return parse_capabilities(m.group(1)) if m else None
+
+
+def parse_tagged(tag: str, lines: Sequence[str]) -> tuple[bool, ImapCaps | None]:
+    """Interpret the reply to a tagged command: (OK?, capabilities from untagged lines)."""
+    if not lines:
+        raise ProtocolError("empty IMAP reply")
+    caps: ImapCaps | None = None
+    for line in lines[:-1]:
+        if line.upper().startswith("* CAPABILITY "):
+            caps = parse_capabilities(line[13:])
+    last = lines[-1]
+    if not last.startswith(tag + " "):
+        raise ProtocolError(f"unexpected IMAP line: {last[:80]!r}")
+    status = last[len(tag) + 1 :].split(" ", 1)[0].upper()
+    if status not in ("OK", "NO", "BAD"):
+        raise ProtocolError(f"bad IMAP status: {last[:80]!r}")
+    if caps is None:
+        m = _CAP_CODE.search(last)
+        caps = parse_capabilities(m.group(1)) if m else None
+    return status == "OK", caps
+
+
+class ImapObservation(Observation):
+    """What the IMAP endpoint offered before and after TLS."""
+
+    greeting: str | None = None
+    implicit_tls: bool = False
+    caps_before: ImapCaps | None = None
+    starttls_offered: bool = False
+    starttls_error: str | None = None
+    tls: TlsSession | None = None
+    caps_after: ImapCaps | None = None
+
+    @property
+    def plain_before_tls(self) -> tuple[str, ...]:
+        """Login methods offered in plain text: ``LOGIN`` unless LOGINDISABLED, and AUTH=."""
+        if self.implicit_tls or self.caps_before is None:
+            return ()
+        login = () if self.caps_before.logindisabled else ("LOGIN",)
+        return login + self.caps_before.auth
+
+    @property
+    def auth_after_tls(self) -> tuple[str, ...]:
+        """Login methods offered once encrypted."""
+        caps = self.caps_before if self.implicit_tls else self.caps_after
+        if caps is None:
+            return ()
+        return (() if caps.logindisabled else ("LOGIN",)) + caps.auth
+
+
+class _Tags:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self) -> str:
+        self.n += 1
+        return f"a{self.n}"
+
+
+async def command(conn: Conn, tags: _Tags, text: str) -> tuple[bool, ImapCaps | None]:
+    """Send a tagged command and read to its tagged reply."""
+    tag = tags.next()
+    await conn.send(f"{tag} {text}")
+    lines = await conn.read_until(lambda line: line.startswith(tag + " "))
+    return parse_tagged(tag, lines)
+
+
+async def greet(conn: Conn) -> ImapCaps | None:
+    """Read the greeting."""
+    return parse_greeting(await conn.readline())
+
+
+async def starttls(conn: Conn) -> None:
+    """Bring a fresh plain connection to the point where the TLS handshake starts."""
+    await greet(conn)
+    ok, _ = await command(conn, _Tags(), "STARTTLS")
+    if not ok:
+        raise ProtocolError("STARTTLS refused")
+
+
+async def ready_for_auth(conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
+    """Greeting and (when asked) STARTTLS: the state where AUTHENTICATE may be sent."""
+    await greet(conn)
+    if use_starttls:
+        ok, _ = await command(conn, _Tags(), "STARTTLS")
+        if ok:
+            await conn.start_tls(tls_context(), sni_for(endpoint))
+
+
+async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
+    """AUTHENTICATE NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
+    await conn.send("n1 AUTHENTICATE NTLM")
+    line = await conn.readline()
+    if not line.startswith("+"):
+        raise ProtocolError("AUTHENTICATE NTLM refused")
+    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+    line = await conn.readline()
+    if not line.startswith("+ "):
+        raise ProtocolError("no NTLM challenge")
+    await conn.send("*")
+    await conn.readline()
+    return line[2:].strip()
+
+
+class ImapProbe:
+    """The IMAP probe: one connection."""
+
+    kind = ProbeKind.imap
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """One job on every IMAP endpoint."""
+        return (Job(self.kind, endpoint),)
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Greeting, CAPABILITY, STARTTLS, CAPABILITY, LOGOUT."""
+
+        async def body(transcript: Transcript) -> ImapObservation:
+            ep = job.endpoint
+            implicit = ep.protocol.implicit_tls
+            tags = _Tags()
+            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
+            try:
+                greeting_line = await conn.readline()
+                parse_greeting(greeting_line)
+                _, before = await command(conn, tags, "CAPABILITY")
+                if before is None:
+                    raise ProtocolError("CAPABILITY returned no capability list")
+                obs = ImapObservation(
+                    greeting=greeting_line,
+                    implicit_tls=implicit,
+                    caps_before=before,
+                    starttls_offered=before.starttls,
+                    tls=describe_session(conn.ssl_object(), ep.server_name or ep.host),
+                )
+                if not implicit and before.starttls:
+                    ok, _ = await command(conn, tags, "STARTTLS")
+                    if not ok:
+                        return obs.model_copy(update={"starttls_error": "STARTTLS refused"})
+                    try:
+                        await conn.start_tls(tls_context(), sni_for(ep))
+                    except (OSError, TimeoutError, ssl.SSLError) as exc:
+                        return obs.model_copy(update={"starttls_error": classify(exc)[1]})
+                    _, after = await command(conn, tags, "CAPABILITY")
+                    obs = obs.model_copy(
+                        update={
+                            "tls": describe_session(conn.ssl_object(), ep.server_name or ep.host),
+                            "caps_after": after,
+                        }
+                    )
+                with contextlib.suppress(OSError, TimeoutError, ProtocolError):
+                    await command(conn, tags, "LOGOUT")
+                return obs
+            finally:
+                await conn.close()
+
+        return await guarded(job, body, settings)
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> ImapObservation:
+        """The single attempt's observation, with its transcript and status."""
+        a = attempts[0]
+        base = a.value if isinstance(a.value, ImapObservation) else ImapObservation()
+        return base.model_copy(
+            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        )

@@ -1,0 +1,177 @@
+"""NTLM information probe (only with ``--ntlm-info``): one NTLMSSP NEGOTIATE, decode the challenge.
+
+Nothing but the NEGOTIATE message (flags, no names, no credentials) is sent; the exchange is
+cancelled with ``*`` right after the server's CHALLENGE. Structures come from pyspnego.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from spnego._ntlm_raw import messages as _ntlm
+
+from pathsec.probes import imap, pop3, smtp
+from pathsec.probes.base import (
+    Attempt,
+    Conn,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Transcript,
+    connect,
+    guarded,
+)
+from pathsec.probes.certs import tls_context
+
+#: Flags of the NEGOTIATE message nmap's *-ntlm-info scripts send (0xa2088207-like).
+NEGOTIATE_FLAGS = (
+    0x00000001
+    | 0x00000002
+    | 0x00000004
+    | 0x00000200
+    | 0x00008000
+    | 0x00080000
+    | 0x20000000
+    | 0x80000000
+    | 0x02000000
+)
+
+
+def negotiate_message() -> bytes:
+    """The NTLMSSP NEGOTIATE message: signature, type 1, flags, empty domain and workstation."""
+    return bytes(_ntlm.Negotiate(flags=NEGOTIATE_FLAGS).pack())
+
+
+class NtlmObservation(Observation):
+    """What an NTLM CHALLENGE discloses about the server."""
+
+    target_name: str | None = None
+    netbios_domain: str | None = None
+    netbios_computer: str | None = None
+    dns_domain: str | None = None
+    dns_computer: str | None = None
+    dns_tree: str | None = None
+    os_version: str | None = None
+    timestamp: str | None = None
+
+    @property
+    def discloses(self) -> bool:
+        """True when the challenge named a host, domain or OS version."""
+        return any(
+            (
+                self.netbios_computer,
+                self.netbios_domain,
+                self.dns_computer,
+                self.dns_domain,
+                self.os_version,
+            )
+        )
+
+
+def decode_challenge(b64: str) -> NtlmObservation:
+    """Decode a base64 CHALLENGE; raise :class:`ProtocolError` for anything else."""
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("NTLM challenge is not base64") from None
+    if len(raw) < 32 or raw[:8] != b"NTLMSSP\x00" or raw[8:12] != b"\x02\x00\x00\x00":
+        raise ProtocolError("not an NTLMSSP CHALLENGE message")
+    try:
+        msg = _ntlm.Challenge.unpack(raw)
+        info = msg.target_info
+        av = _ntlm.AvId
+        version = msg.version
+        target_name = msg.target_name
+    except Exception as exc:  # pyspnego raises assorted errors on malformed input
+        raise ProtocolError(f"malformed NTLM challenge: {type(exc).__name__}") from None
+
+    def get(key: object) -> str | None:
+        if info is None:
+            return None
+        try:
+            value = info.get(key)
+        except Exception:
+            return None
+        return str(value) if value is not None else None
+
+    os_version = None
+    if version is not None:
+        os_version = f"{version.major}.{version.minor}.{version.build}"
+    return NtlmObservation(
+        target_name=str(target_name) if target_name else None,
+        netbios_computer=get(av.nb_computer_name),
+        netbios_domain=get(av.nb_domain_name),
+        dns_computer=get(av.dns_computer_name),
+        dns_domain=get(av.dns_domain_name),
+        dns_tree=get(av.dns_tree_name),
+        timestamp=get(av.timestamp),
+        os_version=os_version,
+    )
+
+
+_READY: dict[ProbeKind, Callable[[Conn, Endpoint, bool], Awaitable[None]]] = {
+    ProbeKind.smtp: smtp.ready_for_auth,
+    ProbeKind.pop3: pop3.ready_for_auth,
+    ProbeKind.imap: imap.ready_for_auth,
+}
+_EXCHANGE: dict[ProbeKind, Callable[[Conn, str], Awaitable[str]]] = {
+    ProbeKind.smtp: smtp.ntlm_exchange,
+    ProbeKind.pop3: pop3.ntlm_exchange,
+    ProbeKind.imap: imap.ntlm_exchange,
+}
+
+
+def _offers_ntlm(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) -> bool:
+    family = endpoint.protocol.family
+    obs = prior.get(family) if family else None
+    if obs is None:
+        return False
+    mechs: set[str] = set()
+    for attr in ("auth_before_tls", "auth_after_tls", "plain_before_tls"):
+        mechs.update(getattr(obs, attr, ()) or ())
+    return "NTLM" in mechs
+
+
+class NtlmProbe:
+    """The NTLM probe: one connection, only with ``--ntlm-info`` and when NTLM is offered."""
+
+    kind = ProbeKind.ntlm
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """One job when asked for and the protocol probe saw NTLM offered."""
+        if not settings.ntlm_info or not _offers_ntlm(endpoint, prior):
+            return ()
+        return (Job(self.kind, endpoint),)
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Reach the AUTH state (through STARTTLS when offered), send NEGOTIATE, decode."""
+
+        async def body(transcript: Transcript) -> NtlmObservation:
+            ep = job.endpoint
+            family = ep.protocol.family
+            assert family is not None
+            implicit = ep.protocol.implicit_tls
+            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
+            try:
+                await _READY[family](conn, ep, not implicit)
+                b64 = base64.b64encode(negotiate_message()).decode("ascii")
+                return decode_challenge(await _EXCHANGE[family](conn, b64))
+            finally:
+                await conn.close()
+
+        return await guarded(job, body, settings)
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> NtlmObservation:
+        """The single attempt's observation."""
+        a = attempts[0]
+        base = a.value if isinstance(a.value, NtlmObservation) else NtlmObservation()
+        return base.model_copy(
+            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        )

@@ -1,0 +1,211 @@
+"""POP3 probe (110, 995): banner, CAPA before and after STLS, USER and SASL mechanisms.
+
+It sends only CAPA, STLS and QUIT (and, with ``--ntlm-info``, AUTH NTLM with a NEGOTIATE).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from pathsec.probes.base import (
+    Attempt,
+    Conn,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Transcript,
+    classify,
+    connect,
+    guarded,
+    sni_for,
+)
+from pathsec.probes.certs import TlsSession, describe_session, tls_context
+
+
+class Pop3Capa(BaseModel):
+    """A parsed CAPA reply."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    capabilities: tuple[str, ...]
+    user: bool
+    stls: bool
+    sasl: tuple[str, ...]
+
+
+def parse_status(line: str) -> bool:
+    """True for ``+OK``, False for ``-ERR``; :class:`ProtocolError` otherwise."""
+    if line.startswith("+OK"):
+        return True
+    if line.startswith("-ERR"):
+        return False
+    raise ProtocolError(f"not a POP3 status line: {line[:80]!r}")
+
+
+def parse_capa(lines: Sequence[str]) -> Pop3Capa:
+    """Parse a CAPA reply (status line, capabilities, ``.``); ProtocolError on garbage."""
+    if not lines or not parse_status(lines[0]):
+        raise ProtocolError("CAPA refused")
+    if lines[-1] != ".":
+        raise ProtocolError("CAPA reply not terminated by '.'")
+    caps: list[str] = []
+    sasl: list[str] = []
+    for line in lines[1:-1]:
+        parts = line.split()
+        if not parts:
+            continue
+        name = parts[0].upper()
+        caps.append(line.strip())
+        if name == "SASL":
+            sasl.extend(p.upper() for p in parts[1:])
+    names = {c.split()[0].upper() for c in caps}
+    return Pop3Capa(
+        capabilities=tuple(caps), user="USER" in names, stls="STLS" in names, sasl=tuple(sasl)
+    )
+
+
+class Pop3Observation(Observation):
+    """What the POP3 endpoint offered before and after TLS."""
+
+    banner: str | None = None
+    implicit_tls: bool = False
+    capa_before: Pop3Capa | None = None
+    stls_offered: bool = False
+    stls_error: str | None = None
+    tls: TlsSession | None = None
+    capa_after: Pop3Capa | None = None
+
+    @property
+    def plain_before_tls(self) -> tuple[str, ...]:
+        """Login methods offered in plain text: ``USER`` and SASL mechanisms."""
+        if self.implicit_tls or self.capa_before is None:
+            return ()
+        return (("USER",) if self.capa_before.user else ()) + self.capa_before.sasl
+
+    @property
+    def auth_after_tls(self) -> tuple[str, ...]:
+        """Login methods offered once encrypted."""
+        capa = self.capa_before if self.implicit_tls else self.capa_after
+        if capa is None:
+            return ()
+        return (("USER",) if capa.user else ()) + capa.sasl
+
+
+async def greet(conn: Conn) -> str:
+    """Read the banner; ``-ERR`` is a protocol error."""
+    line = await conn.readline()
+    if not parse_status(line):
+        raise ProtocolError(f"server refuses service: {line[:80]}")
+    return line
+
+
+async def capa(conn: Conn) -> Pop3Capa | None:
+    """Send CAPA; None when the server does not know it."""
+    await conn.send("CAPA")
+    first = await conn.readline()
+    if not parse_status(first):
+        return None
+    rest = await conn.read_until(lambda line: line == ".")
+    return parse_capa([first, *rest])
+
+
+async def starttls(conn: Conn) -> None:
+    """Bring a fresh plain connection to the point where the TLS handshake starts."""
+    await greet(conn)
+    await conn.send("STLS")
+    if not parse_status(await conn.readline()):
+        raise ProtocolError("STLS refused")
+
+
+async def ready_for_auth(conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
+    """Banner and (when asked) STLS: the state where AUTH may be sent."""
+    await greet(conn)
+    if use_starttls:
+        await conn.send("STLS")
+        if parse_status(await conn.readline()):
+            await conn.start_tls(tls_context(), sni_for(endpoint))
+
+
+async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
+    """AUTH NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
+    await conn.send("AUTH NTLM")
+    line = await conn.readline()
+    if not line.startswith("+"):
+        raise ProtocolError("AUTH NTLM refused")
+    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+    line = await conn.readline()
+    if not line.startswith("+ "):
+        raise ProtocolError("no NTLM challenge")
+    await conn.send("*")
+    await conn.readline()
+    return line[2:].strip()
+
+
+class Pop3Probe:
+    """The POP3 probe: one connection."""
+
+    kind = ProbeKind.pop3
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """One job on every POP3 endpoint."""
+        return (Job(self.kind, endpoint),)
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Banner, CAPA, STLS, CAPA, QUIT."""
+
+        async def body(transcript: Transcript) -> Pop3Observation:
+            ep = job.endpoint
+            implicit = ep.protocol.implicit_tls
+            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
+            try:
+                banner = await greet(conn)
+                before = await capa(conn)
+                obs = Pop3Observation(
+                    banner=banner,
+                    implicit_tls=implicit,
+                    capa_before=before,
+                    stls_offered=bool(before and before.stls),
+                    tls=describe_session(conn.ssl_object(), ep.server_name or ep.host),
+                )
+                if not implicit and obs.stls_offered:
+                    await conn.send("STLS")
+                    if parse_status(await conn.readline()):
+                        try:
+                            await conn.start_tls(tls_context(), sni_for(ep))
+                        except (OSError, TimeoutError, ssl.SSLError) as exc:
+                            return obs.model_copy(update={"stls_error": classify(exc)[1]})
+                        obs = obs.model_copy(
+                            update={
+                                "tls": describe_session(
+                                    conn.ssl_object(), ep.server_name or ep.host
+                                ),
+                                "capa_after": await capa(conn),
+                            }
+                        )
+                    else:
+                        obs = obs.model_copy(update={"stls_error": "STLS refused"})
+                await conn.send("QUIT")
+                with contextlib.suppress(OSError, TimeoutError, ProtocolError):
+                    await conn.readline()
+                return obs
+            finally:
+                await conn.close()
+
+        return await guarded(job, body, settings)
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> Pop3Observation:
+        """The single attempt's observation, with its transcript and status."""
+        a = attempts[0]
+        base = a.value if isinstance(a.value, Pop3Observation) else Pop3Observation()
+        return base.model_copy(
+            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        )

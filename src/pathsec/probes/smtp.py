@@ -1,0 +1,292 @@
+"""SMTP probe (25, 587, 465): banner, EHLO before and after STARTTLS, AUTH, Exchange markers.
+
+It sends only EHLO, STARTTLS and QUIT; never MAIL, RCPT or credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from pathsec.probes.base import (
+    Attempt,
+    Conn,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Transcript,
+    classify,
+    connect,
+    guarded,
+    sni_for,
+)
+from pathsec.probes.certs import TlsSession, describe_session, tls_context
+
+#: EHLO keywords that mark Microsoft Exchange (see exchange-wire-fingerprints.md).
+EXCHANGE_MARKERS = (
+    "X-ANONYMOUSTLS",
+    "X-EXPS",
+    "XEXCH50",
+    "X-EXCHANGEAUTH",
+    "XSHADOW",
+    "XSHADOWREQUEST",
+    "XRDST",
+)
+
+_REPLY = re.compile(r"^([2-5][0-9][0-9])([ -])(.*)$")
+
+
+@dataclass(frozen=True)
+class SmtpReply:
+    """A (possibly multi-line) SMTP reply."""
+
+    code: int
+    lines: tuple[str, ...]
+
+
+def parse_reply(lines: Sequence[str]) -> SmtpReply:
+    """Parse the lines of one reply; raise :class:`ProtocolError` on anything else."""
+    if not lines:
+        raise ProtocolError("empty SMTP reply")
+    code: str | None = None
+    texts: list[str] = []
+    for i, line in enumerate(lines):
+        m = _REPLY.match(line)
+        if m is None:
+            raise ProtocolError(f"not an SMTP reply line: {line[:80]!r}")
+        if code is not None and m.group(1) != code:
+            raise ProtocolError("reply code changes inside a multi-line reply")
+        code = m.group(1)
+        last = m.group(2) == " "
+        if last != (i == len(lines) - 1):
+            raise ProtocolError("multi-line reply ends early or never")
+        texts.append(m.group(3))
+    assert code is not None
+    return SmtpReply(int(code), tuple(texts))
+
+
+def is_last_reply_line(line: str) -> bool:
+    """True for the final line of a reply (``250 ...``); also ends on garbage for the parser."""
+    return len(line) < 4 or line[3] != "-"
+
+
+class EhloInfo(BaseModel):
+    """What one EHLO reply advertises."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    greeting: str
+    keywords: tuple[str, ...]
+    auth: tuple[str, ...]
+    starttls: bool
+    size: int | None
+    size_advertised: bool
+    exchange_markers: tuple[str, ...]
+    x_exps: tuple[str, ...]
+
+
+def parse_ehlo(reply: SmtpReply) -> EhloInfo:
+    """Interpret a 250 EHLO reply; raise :class:`ProtocolError` when it is not one."""
+    if reply.code != 250:
+        raise ProtocolError(f"EHLO refused: {reply.code} {reply.lines[0][:80]}")
+    keywords: list[str] = []
+    auth: list[str] = []
+    x_exps: list[str] = []
+    size: int | None = None
+    size_seen = False
+    for text in reply.lines[1:]:
+        parts = text.split()
+        if not parts:
+            continue
+        kw = parts[0].upper()
+        keywords.append(kw)
+        if kw == "AUTH" or kw.startswith("AUTH="):
+            extra = kw[5:].split(",") if kw.startswith("AUTH=") else []
+            for mech in [*extra, *parts[1:]]:
+                m = mech.upper()
+                if m and m not in auth:
+                    auth.append(m)
+        elif kw == "X-EXPS":
+            x_exps.extend(p.upper() for p in parts[1:])
+        elif kw == "SIZE":
+            size_seen = True
+            if len(parts) > 1 and parts[1].isdigit() and len(parts[1]) < 19:
+                size = int(parts[1])
+    markers = tuple(k for k in EXCHANGE_MARKERS if k in keywords)
+    if size_seen and size is None:
+        markers = (*markers, "SIZE (no value)")
+    return EhloInfo(
+        greeting=reply.lines[0],
+        keywords=tuple(keywords),
+        auth=tuple(auth),
+        starttls="STARTTLS" in keywords,
+        size=size,
+        size_advertised=size_seen,
+        exchange_markers=markers,
+        x_exps=tuple(x_exps),
+    )
+
+
+class SmtpObservation(Observation):
+    """What the SMTP endpoint offered before and after TLS."""
+
+    banner: str | None = None
+    implicit_tls: bool = False
+    ehlo_before: EhloInfo | None = None
+    starttls_offered: bool = False
+    starttls_reply: str | None = None
+    starttls_error: str | None = None
+    tls: TlsSession | None = None
+    ehlo_after: EhloInfo | None = None
+    exchange_markers: tuple[str, ...] = ()
+
+    @property
+    def auth_before_tls(self) -> tuple[str, ...]:
+        """AUTH mechanisms offered in plain text (empty with implicit TLS)."""
+        if self.implicit_tls or self.ehlo_before is None:
+            return ()
+        return self.ehlo_before.auth
+
+    @property
+    def auth_after_tls(self) -> tuple[str, ...]:
+        """AUTH mechanisms offered once encrypted."""
+        if self.implicit_tls:
+            return self.ehlo_before.auth if self.ehlo_before else ()
+        return self.ehlo_after.auth if self.ehlo_after else ()
+
+
+async def read_reply(conn: Conn) -> SmtpReply:
+    """Read one reply, bounded in lines and bytes."""
+    return parse_reply(await conn.read_until(is_last_reply_line))
+
+
+async def ehlo(conn: Conn) -> EhloInfo:
+    """Send EHLO and parse what comes back."""
+    await conn.send(f"EHLO {conn.settings.ehlo_name}")
+    return parse_ehlo(await read_reply(conn))
+
+
+async def greet(conn: Conn) -> SmtpReply:
+    """Read the banner; a non-220 banner is a protocol error."""
+    banner = await read_reply(conn)
+    if banner.code != 220:
+        raise ProtocolError(f"server refuses service: {banner.code} {banner.lines[0][:80]}")
+    return banner
+
+
+async def starttls(conn: Conn) -> None:
+    """Bring a fresh plain connection to the point where the TLS handshake starts."""
+    await greet(conn)
+    await ehlo(conn)
+    await conn.send("STARTTLS")
+    reply = await read_reply(conn)
+    if reply.code != 220:
+        raise ProtocolError(f"STARTTLS refused: {reply.code}")
+
+
+async def ready_for_auth(conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
+    """Banner, EHLO and (when offered) STARTTLS + EHLO: the state where AUTH may be sent."""
+    await greet(conn)
+    info = await ehlo(conn)
+    if use_starttls and info.starttls:
+        await conn.send("STARTTLS")
+        if (await read_reply(conn)).code == 220:
+            await conn.start_tls(tls_context(), sni_for(endpoint))
+            await ehlo(conn)
+
+
+async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
+    """Send AUTH NTLM and the NEGOTIATE message; return the base64 challenge, then cancel."""
+    await conn.send("AUTH NTLM")
+    reply = await read_reply(conn)
+    if reply.code != 334:
+        raise ProtocolError(f"AUTH NTLM refused: {reply.code}")
+    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+    reply = await read_reply(conn)
+    if reply.code != 334:
+        raise ProtocolError(f"no NTLM challenge: {reply.code}")
+    await conn.send("*")
+    await read_reply(conn)
+    return reply.lines[0].strip()
+
+
+class SmtpProbe:
+    """The SMTP probe: one connection."""
+
+    kind = ProbeKind.smtp
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """One job on every SMTP endpoint."""
+        return (Job(self.kind, endpoint),)
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Banner, EHLO, STARTTLS, EHLO, QUIT."""
+
+        async def body(transcript: Transcript) -> SmtpObservation:
+            ep = job.endpoint
+            implicit = ep.protocol.implicit_tls
+            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
+            try:
+                banner = await greet(conn)
+                before = await ehlo(conn)
+                obs = SmtpObservation(
+                    banner=" ".join(banner.lines),
+                    implicit_tls=implicit,
+                    ehlo_before=before,
+                    starttls_offered=before.starttls,
+                    tls=describe_session(conn.ssl_object(), ep.server_name or ep.host),
+                )
+                if not implicit and before.starttls:
+                    await conn.send("STARTTLS")
+                    reply = await read_reply(conn)
+                    obs = obs.model_copy(
+                        update={"starttls_reply": f"{reply.code} {reply.lines[0]}"}
+                    )
+                    if reply.code == 220:
+                        try:
+                            await conn.start_tls(tls_context(), sni_for(ep))
+                        except (OSError, TimeoutError, ssl.SSLError) as exc:
+                            return obs.model_copy(update={"starttls_error": classify(exc)[1]})
+                        after = await ehlo(conn)
+                        obs = obs.model_copy(
+                            update={
+                                "tls": describe_session(
+                                    conn.ssl_object(), ep.server_name or ep.host
+                                ),
+                                "ehlo_after": after,
+                            }
+                        )
+                await conn.send("QUIT")
+                with contextlib.suppress(OSError, TimeoutError, ProtocolError):
+                    await read_reply(conn)
+                markers = tuple(
+                    dict.fromkeys(
+                        [
+                            *before.exchange_markers,
+                            *(obs.ehlo_after.exchange_markers if obs.ehlo_after else ()),
+                        ]
+                    )
+                )
+                return obs.model_copy(update={"exchange_markers": markers})
+            finally:
+                await conn.close()
+
+        return await guarded(job, body, settings)
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> SmtpObservation:
+        """The single attempt's observation, with its transcript and status."""
+        a = attempts[0]
+        base = a.value if isinstance(a.value, SmtpObservation) else SmtpObservation()
+        return base.model_copy(
+            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        )
