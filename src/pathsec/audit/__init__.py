@@ -1,1 +1,1 @@
-"""Stage: the live audit. Probe endpoints, compare what they offer with a profile, report findings."""
+"""Stage: the live audit. Probe endpoints, compare them with a profile, report findings."""

@@ -1,0 +1,117 @@
+"""Ad-hoc targets: ``HOST[:PORT][/PROTO]`` strings, targets files, and catalog expectations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pathsec.audit.models import Expectations, Target
+from pathsec.catalog import Catalog, load_builtin
+from pathsec.errors import InputError, InputProblem
+from pathsec.probes.base import MailProtocol
+
+#: Default port of each protocol.
+DEFAULT_PORTS: dict[MailProtocol, int] = {
+    MailProtocol.smtp: 25,
+    MailProtocol.smtps: 465,
+    MailProtocol.pop3: 110,
+    MailProtocol.pop3s: 995,
+    MailProtocol.imap: 143,
+    MailProtocol.imaps: 993,
+}
+
+#: Protocol of each well-known port, used when a target names none.
+PORT_PROTOCOLS: dict[int, MailProtocol] = {
+    25: MailProtocol.smtp,
+    587: MailProtocol.smtp,
+    465: MailProtocol.smtps,
+    110: MailProtocol.pop3,
+    995: MailProtocol.pop3s,
+    143: MailProtocol.imap,
+    993: MailProtocol.imaps,
+}
+
+#: Catalog path of ad-hoc targets: the client-facing path of each protocol.
+CLIENT_PATHS: dict[MailProtocol, str] = {
+    MailProtocol.smtp: "transport.smtp_client_to_hub",
+    MailProtocol.smtps: "transport.smtp_client_to_hub",
+    MailProtocol.pop3: "client_access.pop3",
+    MailProtocol.pop3s: "client_access.pop3",
+    MailProtocol.imap: "client_access.imap4",
+    MailProtocol.imaps: "client_access.imap4",
+}
+
+_TARGET = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:/\[\]]+))(?::(?P<port>[0-9]{1,5}))?"
+    r"(?:/(?P<proto>[A-Za-z0-9]+))?$"
+)
+
+
+def expectations_for(path_id: str, catalog: Catalog | None = None) -> Expectations | None:
+    """What the reference says about ``path_id`` (None when the catalog has no such path)."""
+    cat = catalog or load_builtin()
+    for p in cat.paths:
+        if p.id == path_id:
+            return Expectations(
+                encryption_supported=p.encryption.supported,
+                encryption_by_default=p.encryption.by_default,
+                default_auth=tuple(a.value for a in p.default_auth),
+                supported_auth=tuple(a.value for a in p.supported_auth),
+            )
+    return None
+
+
+def parse_target(
+    text: str, where: str = "--target", line: int | None = None, catalog: Catalog | None = None
+) -> Target:
+    """Parse ``HOST[:PORT][/PROTO]``; bad text raises an :class:`InputError` naming ``where``."""
+
+    def bad(msg: str) -> InputError:
+        return InputError(InputProblem(where, line, None, f"{text!r}: {msg}"))
+
+    m = _TARGET.match(text.strip())
+    if m is None:
+        raise bad("expected HOST[:PORT][/PROTO], e.g. mail.example.org:587/smtp or [::1]:993")
+    host = m.group("v6") or m.group("host")
+    proto: MailProtocol | None = None
+    if m.group("proto"):
+        try:
+            proto = MailProtocol(m.group("proto").lower())
+        except ValueError:
+            names = ", ".join(p.value for p in MailProtocol)
+            raise bad(f"unknown protocol (use one of: {names})") from None
+    port: int | None = int(m.group("port")) if m.group("port") else None
+    if port is not None and not 1 <= port <= 65535:
+        raise bad("port must be between 1 and 65535")
+    if proto is None:
+        if port is None:
+            raise bad("give a port or a protocol")
+        if port not in PORT_PROTOCOLS:
+            raise bad(f"no protocol is known for port {port}; add /smtp, /imap, /pop3s …")
+        proto = PORT_PROTOCOLS[port]
+    if port is None:
+        if proto not in DEFAULT_PORTS:
+            raise bad(f"protocol {proto.value} has no default port; give one")
+        port = DEFAULT_PORTS[proto]
+    path_id = CLIENT_PATHS.get(proto)
+    return Target(
+        host=host,
+        port=port,
+        protocol=proto,
+        path_id=path_id,
+        expectations=expectations_for(path_id, catalog) if path_id else None,
+    )
+
+
+def read_targets_file(path: Path, catalog: Catalog | None = None) -> list[Target]:
+    """One target per line; blank lines and ``#`` comments are ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(InputProblem(str(path), None, None, f"cannot read: {exc}")) from None
+    out: list[Target] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            out.append(parse_target(line, str(path), n, catalog))
+    return out
