@@ -29,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(catalog_cmd.app, name="catalog")
+app.command("audit")(__import__("pathsec.cli.audit_cmd", fromlist=["x"]).audit_command)
 
 
 def _version(value: bool) -> None:
@@ -49,7 +50,9 @@ def main(
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; bad input is one line on stderr, exit 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False returns typer.Exit codes instead of raising them.
+        rc = app(args=argv, standalone_mode=False)
+        return rc if isinstance(rc, int) else EXIT_OK
     except InputError as exc:
         print(f"pathsec: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -1,0 +1,229 @@
+"""``pathsec audit``: probe mail endpoints and report findings against a profile."""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from pathsec.atomic import write_atomic
+from pathsec.audit.engine import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, Limits
+from pathsec.audit.models import AuditResult, EndpointResult, FindingSeverity, Target
+from pathsec.audit.profiles import load_profile
+from pathsec.audit.run import audit, result_json, worst
+from pathsec.audit.targets import parse_target, read_targets_file
+from pathsec.cli.common import Lang, emit, err_console
+from pathsec.cli.tabular import Tabular
+from pathsec.errors import InputError, InputProblem, PathsecError
+from pathsec.probes.base import ProbeSettings, clean_text
+
+
+class AuditFormat(StrEnum):
+    """Output formats of the audit."""
+
+    table = "table"
+    json = "json"
+
+
+class RichObserver:
+    """Progress bar on stderr (only used when stderr is a terminal and not ``--quiet``)."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("auditing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=err_console(),
+            transient=True,
+        )
+        self.task: Any = None
+
+    def run_started(self, endpoints: int) -> None:
+        """Show the bar."""
+        self.progress.start()
+        self.task = self.progress.add_task("", total=endpoints)
+
+    def endpoint_done(self, result: EndpointResult) -> None:
+        """Advance the bar."""
+        label = clean_text(f"{result.host}:{result.port} {result.status.value}", 60)
+        self.progress.update(self.task, advance=1, description=label)
+
+    def run_finished(self) -> None:
+        """Remove the bar."""
+        self.progress.stop()
+
+
+def _plan_builder() -> Any:
+    """The planner's deployment-file entry point, when the planner provides one."""
+    for module, name in (
+        ("pathsec.plan", "plan_file"),
+        ("pathsec.plan", "build_plan_from_file"),
+        ("pathsec.plan", "load_plan"),
+        ("pathsec.plan.planner", "plan_file"),
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def _deployment_targets(path: Path) -> list[Target]:
+    from pathsec.audit.plan_targets import targets_from_plan
+
+    builder = _plan_builder()
+    if builder is None:
+        raise PathsecError(
+            "auditing a deployment file needs the planner (pathsec.plan), which this build "
+            "lacks; use --target HOST[:PORT][/PROTO] instead"
+        )
+    plan = builder(path)
+    targets, skipped = targets_from_plan(plan)
+    for note in skipped:
+        err_console().print(f"pathsec: skipped {clean_text(note)}", markup=False)
+    return targets
+
+
+def _rows(result: AuditResult, lang: Lang) -> tuple[Tabular, Tabular]:
+    ep_rows = []
+    for e in result.endpoints:
+        o = e.observations
+        app = o.smtp or o.pop3 or o.imap
+        banner = ""
+        if o.smtp is not None:
+            banner = o.smtp.banner or ""
+        elif o.pop3 is not None:
+            banner = o.pop3.banner or ""
+        elif o.imap is not None:
+            banner = o.imap.greeting or ""
+        tls = ", ".join(o.tls.accepted) if o.tls is not None else ""
+        ep_rows.append(
+            [
+                clean_text(f"{e.host}:{e.port}/{e.protocol.value}"),
+                e.path_id or "",
+                e.status.value + (f": {clean_text(e.reason)}" if e.reason else ""),
+                clean_text(banner, 80),
+                tls,
+                "yes" if app is not None and app.status.value == "ok" else "",
+            ]
+        )
+    endpoints = Tabular(
+        ["endpoint", "path", "status", "banner", "TLS accepted", "dialogue"],
+        ep_rows,
+        title=f"Endpoints (profile {result.profile})",
+    )
+    f_rows = [
+        [
+            f.id,
+            f.severity.value,
+            clean_text(f"{f.host}:{f.port}/{f.protocol.value}"),
+            f.title.zh if lang is Lang.zh else f.title.en,
+            "\n".join(clean_text(x, 160) for x in f.evidence[:4]),
+        ]
+        for f in result.findings
+    ]
+    findings = Tabular(["id", "severity", "endpoint", "finding", "evidence"], f_rows, "Findings")
+    return endpoints, findings
+
+
+def audit_command(
+    deployment: Annotated[
+        Path | None,
+        typer.Argument(help="Deployment YAML: audit each planned mail flow (needs the planner)."),
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", "-t", help="HOST\\[:PORT]\\[/PROTO]; repeatable."),
+    ] = None,
+    targets_file: Annotated[
+        Path | None, typer.Option("--targets-file", help="File with one target per line.")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="reference, hardened, or a profile YAML file.")
+    ] = "reference",
+    fail_on: Annotated[
+        FindingSeverity,
+        typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe."),
+    ] = FindingSeverity.medium,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        AuditFormat.table
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result here (atomically).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, max=300, help="Seconds per connect or read.")
+    ] = 5.0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=4096, help="Connections in flight.")
+    ] = DEFAULT_CONCURRENCY,
+    per_host: Annotated[
+        int, typer.Option("--per-host", min=1, max=256, help="Connections per host in flight.")
+    ] = DEFAULT_PER_HOST,
+    source_address: Annotated[
+        str | None, typer.Option("--source-address", help="Bind connections to this local IP.")
+    ] = None,
+    ntlm_info: Annotated[
+        bool,
+        typer.Option("--ntlm-info", help="Send one NTLM NEGOTIATE and decode the challenge."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of finding titles.")] = Lang.en,
+) -> None:
+    """Probe SMTP, POP3 and IMAP endpoints (before and after TLS) and report findings."""
+    prof = load_profile(profile)
+    if source_address is not None:
+        try:
+            ipaddress.ip_address(source_address)
+        except ValueError:
+            raise InputError(
+                InputProblem(
+                    "--source-address", None, None, f"not an IP address: {source_address!r}"
+                )
+            ) from None
+    targets: list[Target] = [parse_target(t) for t in target or []]
+    if targets_file is not None:
+        targets += read_targets_file(targets_file)
+    if deployment is not None:
+        targets += _deployment_targets(deployment)
+    if not targets:
+        raise InputError(
+            InputProblem(
+                "pathsec audit", None, None, "give --target, --targets-file or a deployment"
+            )
+        )
+    observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
+    result = audit(
+        targets,
+        prof,
+        ProbeSettings(timeout=timeout, source_address=source_address, ntlm_info=ntlm_info),
+        Limits(concurrency=concurrency, per_host=per_host),
+        observer,
+    )
+    text = result_json(result)
+    if output is not None:
+        write_atomic(output, text)
+    if fmt is AuditFormat.json:
+        emit(text)
+    else:
+        ep_table, f_table = _rows(result, lang)
+        emit(ep_table)
+        if result.findings:
+            emit(f_table)
+        else:
+            err_console().print("no findings", markup=False)
+    if not result.complete:
+        raise typer.Exit(3)
+    top = worst(result)
+    if top is not None and top.rank >= fail_on.rank:
+        raise typer.Exit(1)
