@@ -1,0 +1,130 @@
+"""pathsec audit against real Postfix and Dovecot started by the fixtures in conftest.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pathsec.cli.main import run
+
+pytestmark = pytest.mark.server
+
+SOURCE = "127.0.0.2"  # Dovecot trusts connections from its own address: probe from another
+
+
+def audit_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    rc = run(["audit", "-q", "-f", "json", "--timeout", "5", "--source-address", SOURCE, *args])
+    out = capsys.readouterr().out
+    return rc, json.loads(out)
+
+
+def ids(doc: dict, port: int) -> set[str]:
+    return {f["id"] for f in doc["findings"] if f["port"] == port}
+
+
+def test_postfix(postfix, capsys):
+    rc, doc = audit_json(
+        capsys,
+        "--profile",
+        "hardened",
+        "-t",
+        f"127.0.0.1:{postfix.smtp}/smtp",
+        "-t",
+        f"127.0.0.1:{postfix.submission}/smtp",
+        "-t",
+        f"127.0.0.1:{postfix.smtps}/smtps",
+    )
+    print(json.dumps(doc, indent=1)[:6000])
+    assert doc["complete"] is True
+    eps = {e["port"]: e for e in doc["endpoints"]}
+    smtp = eps[postfix.smtp]["observations"]["smtp"]
+    assert smtp["status"] == "ok"
+    assert smtp["banner"].startswith("mail.lab.test ESMTP")
+    assert smtp["starttls_offered"] is True
+    assert smtp["ehlo_after"]["auth"] == ["PLAIN", "LOGIN"]
+    tls = eps[postfix.smtp]["observations"]["tls"]
+    cert = tls["session"]["certificate"]
+    assert cert["subject_cn"] == "mail.lab.test"
+    assert cert["self_signed"] is True
+    assert (cert["key_type"], cert["key_bits"]) == ("RSA", 2048)
+    assert cert["signature_algorithm"] == "sha256"
+    assert cert["hostname_match"] is True
+    assert "DNS:mail.lab.test" in cert["sans"] and "IP:127.0.0.1" in cert["sans"]
+    assert tls["versions"]["TLSv1.2"] == "accepted"
+    assert tls["versions"]["TLSv1.3"] == "accepted"
+    smtps = eps[postfix.smtps]["observations"]["smtp"]
+    assert smtps["implicit_tls"] is True and smtps["ehlo_before"]["auth"] == ["PLAIN", "LOGIN"]
+    if postfix.secure:
+        assert smtp["ehlo_before"]["auth"] == []
+        assert "PS-SMTP-001" not in ids(doc, postfix.smtp)
+        assert "PS-TLS-003" not in ids(doc, postfix.smtp)
+        assert tls["versions"]["TLSv1.0"] == "rejected"
+        assert tls["versions"]["TLSv1.1"] == "rejected"
+    else:
+        assert smtp["ehlo_before"]["auth"] == ["PLAIN", "LOGIN"]
+        assert "PS-SMTP-001" in ids(doc, postfix.smtp)
+        assert tls["versions"]["TLSv1.0"] in ("accepted", "unknown")
+        if tls["versions"]["TLSv1.0"] == "accepted":
+            assert "PS-TLS-003" in ids(doc, postfix.smtp)
+    # Implicit TLS never offers anything before TLS.
+    assert "PS-SMTP-001" not in ids(doc, postfix.smtps)
+    # submission requires TLS: no plaintext AUTH there either way? Postfix advertises AUTH only
+    # when TLS is on for encrypt level.
+    assert "PS-SMTP-001" not in ids(doc, postfix.submission)
+    assert {"PS-TLS-010"} <= ids(doc, postfix.smtp)  # self-signed, low in hardened
+    assert rc == 1
+
+
+def test_dovecot(dovecot, capsys):
+    rc, doc = audit_json(
+        capsys,
+        "--profile",
+        "hardened",
+        "-t",
+        f"127.0.0.1:{dovecot.imap}/imap",
+        "-t",
+        f"127.0.0.1:{dovecot.imaps}/imaps",
+        "-t",
+        f"127.0.0.1:{dovecot.pop3}/pop3",
+        "-t",
+        f"127.0.0.1:{dovecot.pop3s}/pop3s",
+    )
+    print(json.dumps(doc, indent=1)[:6000])
+    eps = {e["port"]: e["observations"] for e in doc["endpoints"]}
+    imap = eps[dovecot.imap]["imap"]
+    pop3 = eps[dovecot.pop3]["pop3"]
+    assert imap["status"] == "ok" and pop3["status"] == "ok"
+    assert imap["starttls_offered"] is True and pop3["stls_offered"] is True
+    assert imap["caps_after"]["auth"] == ["PLAIN", "LOGIN"]
+    assert pop3["capa_after"]["user"] is True
+    assert pop3["capa_after"]["sasl"] == ["PLAIN", "LOGIN"]
+    assert eps[dovecot.imaps]["imap"]["caps_before"]["auth"] == ["PLAIN", "LOGIN"]
+    for port in (dovecot.imap, dovecot.imaps, dovecot.pop3, dovecot.pop3s):
+        versions = eps[port]["tls"]["versions"]
+        assert versions["TLSv1.2"] == "accepted"
+        assert versions["TLSv1.3"] == "accepted"
+        assert versions["TLSv1.1"] in ("rejected", "unknown")
+        assert versions["TLSv1.0"] in ("rejected", "unknown")
+        assert "PS-TLS-003" not in ids(doc, port)
+        cert = eps[port]["tls"]["session"]["certificate"]
+        assert cert["expired"] is (not dovecot.secure)
+        assert cert["not_after"] == dovecot.cert.not_after.isoformat()
+    if dovecot.secure:
+        assert imap["caps_before"]["logindisabled"] is True
+        assert imap["caps_before"]["auth"] == []
+        assert pop3["capa_before"]["user"] is False
+        assert "PS-IMAP-001" not in ids(doc, dovecot.imap)
+        assert "PS-POP3-001" not in ids(doc, dovecot.pop3)
+        assert "PS-TLS-006" not in ids(doc, dovecot.imap)
+    else:
+        assert imap["caps_before"]["logindisabled"] is False
+        assert imap["caps_before"]["auth"] == ["PLAIN", "LOGIN"]
+        assert pop3["capa_before"]["user"] is True
+        assert "PS-IMAP-001" in ids(doc, dovecot.imap)
+        assert "PS-POP3-001" in ids(doc, dovecot.pop3)
+        assert "PS-TLS-006" in ids(doc, dovecot.imap)
+    assert "PS-IMAP-001" not in ids(doc, dovecot.imaps)
+    assert "PS-POP3-001" not in ids(doc, dovecot.pop3s)
+    # Secure Dovecot leaves only low/info findings (self-signed, NTLM/Kerberos not offered).
+    assert rc == (0 if dovecot.secure else 1)
