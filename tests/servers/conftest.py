@@ -29,7 +29,9 @@ CERT_NAME = "mail.lab.test"
 
 def need(binary: str) -> str:
     """Path of ``binary``; skip locally, fail under CI, when it is missing."""
-    path = shutil.which(binary) or (f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None)
+    path = shutil.which(binary) or (
+        f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None
+    )
     if path is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{binary} is required in CI (see .ci/apt-packages.txt)")
@@ -188,7 +190,9 @@ service auth {{
 
 
 @pytest.fixture(scope="module", params=["secure", "insecure"])
-def dovecot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+def dovecot(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dovecot]:
     """Dovecot IMAP/POP3 with STARTTLS and implicit TLS; ``insecure`` allows plaintext login
     before TLS and serves an expired certificate."""
     binary = need("dovecot")
@@ -232,7 +236,9 @@ def _postfix_dirs(d: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module", params=["secure", "insecure"])
-def postfix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postfix]:
+def postfix(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Postfix]:
     """Postfix on 127.0.0.1 (smtp, submission, smtps) with STARTTLS and Dovecot SASL.
 
     ``secure``: AUTH only after TLS and TLS >= 1.2. ``insecure``: AUTH PLAIN LOGIN before TLS
