@@ -1,0 +1,104 @@
+"""``pathsec firewall``: least-privilege firewall rules from a deployment's plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, get_args
+
+import typer
+from pydantic import ValidationError
+
+from pathsec.atomic import write_atomic
+from pathsec.catalog import load_catalog
+from pathsec.cli.common import err_console
+from pathsec.errors import InputError, InputProblem
+from pathsec.firewall import GeneratorOptions, RenderedFile, Selection, Target, generate
+from pathsec.firewall.interface import L4
+from pathsec.plan import build_plan
+from pathsec.plan.models import Plan
+from pathsec.topology import load_deployment
+
+_PROTOCOL_CHOICES: dict[str, tuple[L4, ...]] = {
+    "tcp": ("tcp",),
+    "udp": ("udp",),
+    "both": get_args(L4),
+}
+
+
+def load_plan(file: Path, catalog: Path | None = None) -> Plan:
+    """A plan from a deployment YAML (planned now) or from a plan JSON file."""
+    if file.suffix == ".json":
+        try:
+            return Plan.model_validate_json(file.read_bytes())
+        except OSError as exc:
+            raise InputError(InputProblem(str(file), None, None, exc.strerror or str(exc))) from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise InputError(InputProblem(str(file), None, field or None, err["msg"])) from exc
+    return build_plan(load_catalog(catalog), load_deployment(file), str(file))
+
+
+def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
+    """``PATH_OR_FLOW_ID=tcp|udp|both`` options as a mapping."""
+    out: dict[str, tuple[L4, ...]] = {}
+    for value in values:
+        key, sep, proto = value.rpartition("=")
+        if not sep or not key or proto not in _PROTOCOL_CHOICES:
+            raise InputError(
+                InputProblem(
+                    "<command line>", None, "--protocol", f"{value!r}: use PATH_ID=tcp|udp|both"
+                )
+            )
+        out[key] = _PROTOCOL_CHOICES[proto]
+    return out
+
+
+def write_files(files: tuple[RenderedFile, ...], output: Path | None) -> None:
+    """Write ``files`` atomically under ``output``, or print them to stdout."""
+    if output is not None:
+        for f in files:
+            target = write_atomic(output / f.name, f.content)
+            err_console().print(f"wrote {target}")
+        return
+    for f in files:
+        if len(files) > 1:
+            typer.echo(f"# ==> {f.name} <==")
+        typer.echo(f.content, nl=not f.content.endswith("\n"))
+
+
+def firewall_command(
+    file: Annotated[Path, typer.Argument(help="Deployment YAML (or a plan JSON).")],
+    target: Annotated[Target, typer.Option("--target", "-t", help="Rule format.")],
+    firewall: Annotated[
+        str | None, typer.Option("--firewall", help="Only this network firewall.")
+    ] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Only this host's firewall.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write files into this directory (atomically)."),
+    ] = None,
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--protocol",
+            help="PATH_OR_FLOW_ID=tcp|udp|both for flows the reference gives no protocol.",
+        ),
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Catalog YAML instead of the built-in one.")
+    ] = None,
+) -> None:
+    """Write least-privilege firewall rules for the planned flows of a deployment."""
+    if firewall is not None and host is not None:
+        raise InputError(
+            InputProblem(
+                "<command line>", None, "--firewall", "give --firewall or --host, not both"
+            )
+        )
+    plan = load_plan(file, catalog)
+    options = GeneratorOptions(
+        catalog=load_catalog(catalog), protocols=parse_protocols(protocol or [])
+    )
+    files = generate(plan, target, Selection(firewall=firewall, host=host), options)
+    write_files(files, output)

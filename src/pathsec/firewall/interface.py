@@ -1,0 +1,131 @@
+"""The generator contract: one ABC, its capabilities, its errors and the registry table.
+
+Every target (nftables, iptables, windows, aerleon, csv) is one module with one
+:class:`Generator` subclass. A generator declares what it supports in
+:class:`Capabilities`; :func:`generate` refuses a selection the target cannot express
+with a :class:`FirewallError` before the generator runs, and a generator raises
+:class:`FirewallError` for any single flow it cannot express. Nothing is dropped or
+widened silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from pathsec.catalog import Catalog
+from pathsec.errors import PathsecError
+from pathsec.plan.models import Plan
+
+L4 = Literal["tcp", "udp"]
+
+
+class FirewallError(PathsecError):
+    """A flow or a selection that a target cannot express; the message names the flow."""
+
+
+class Target(StrEnum):
+    """Output formats of ``pathsec firewall``."""
+
+    nftables = "nftables"
+    iptables = "iptables"
+    windows = "windows"
+    aerleon = "aerleon"
+    csv = "csv"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a generator can express; :func:`generate` refuses the rest."""
+
+    network_firewalls: bool
+    host_firewalls: bool
+    interfaces: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which enforcement points to write: one network firewall, one host, or all (both None)."""
+
+    firewall: str | None = None
+    host: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.firewall is not None and self.host is not None:
+            raise ValueError("choose a firewall or a host, not both")
+
+
+@dataclass(frozen=True)
+class GeneratorOptions:
+    """Choices the user made explicitly.
+
+    ``protocols`` maps a catalog path id or a flow id to the protocols a flow whose
+    protocol the reference leaves open (``protocol: null``) is opened for. Without an
+    entry such a flow is refused.
+    """
+
+    catalog: Catalog
+    protocols: Mapping[str, tuple[L4, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One output file: a relative name and its text."""
+
+    name: str
+    content: str
+
+
+class Generator(ABC):
+    """A rule writer for one target."""
+
+    target: Target
+    capabilities: Capabilities
+
+    @abstractmethod
+    def render(
+        self, plan: Plan, selection: Selection, options: GeneratorOptions
+    ) -> tuple[RenderedFile, ...]:
+        """Write the rules of ``selection`` of ``plan``; raise :class:`FirewallError` on a flow
+        the target cannot express."""
+
+
+# The registry: every target, the module and class that writes it. One line per target.
+GENERATORS: Mapping[Target, tuple[str, str]] = {
+    Target.nftables: ("pathsec.firewall.nftables", "NftablesGenerator"),
+    Target.iptables: ("pathsec.firewall.iptables", "IptablesGenerator"),
+    Target.windows: ("pathsec.firewall.windows", "WindowsGenerator"),
+    Target.aerleon: ("pathsec.firewall.aerleon_policy", "AerleonGenerator"),
+    Target.csv: ("pathsec.firewall.csv_matrix", "CsvMatrixGenerator"),
+}
+
+
+def generator_for(target: Target) -> Generator:
+    """The generator registered for ``target``."""
+    module_name, class_name = GENERATORS[target]
+    cls = getattr(importlib.import_module(module_name), class_name)
+    gen = cls()
+    if not isinstance(gen, Generator) or gen.target is not target:
+        raise TypeError(f"{module_name}.{class_name} is not the generator of {target}")
+    return gen
+
+
+def generate(
+    plan: Plan, target: Target, selection: Selection, options: GeneratorOptions
+) -> tuple[RenderedFile, ...]:
+    """Render ``selection`` of ``plan`` for ``target``, refusing what the target cannot express."""
+    gen = generator_for(target)
+    caps = gen.capabilities
+    if selection.firewall is not None and not caps.network_firewalls:
+        raise FirewallError(
+            f"target {target} writes host firewalls only; network firewall "
+            f"{selection.firewall!r} needs --target nftables, iptables, aerleon or csv"
+        )
+    if selection.host is not None and not caps.host_firewalls:
+        raise FirewallError(f"target {target} cannot write host firewall rules")
+    return gen.render(plan, selection, options)

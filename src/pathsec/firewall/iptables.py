@@ -1,0 +1,107 @@
+"""iptables: ``iptables-restore`` and ``ip6tables-restore`` files per enforcement point.
+
+Same semantics as the nftables target: the filter table, FORWARD (network firewall) or
+INPUT (host firewall) with policy DROP, conntrack ESTABLISHED,RELATED accepted, one
+``-j ACCEPT`` per flow, protocol and family, commented with the catalog path and flow.
+Both files are always written, so IPv6 is closed even where the plan has no IPv6 flow.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pathsec.firewall.interface import (
+    Capabilities,
+    Generator,
+    GeneratorOptions,
+    RenderedFile,
+    Selection,
+    Target,
+)
+from pathsec.firewall.rules import (
+    EnforcementPoint,
+    FlowRule,
+    address_text,
+    enforcement_points,
+    header_lines,
+)
+from pathsec.plan.models import Plan
+
+COMMENT_MAX = 255  # xt_comment limit
+ND_TYPES = ("neighbour-solicitation", "neighbour-advertisement", "router-advertisement")
+
+
+def _comment(text: str) -> str:
+    clean = text.replace('"', "'").replace("\\", "/")
+    if len(clean) > COMMENT_MAX:
+        clean = clean[: COMMENT_MAX - 3] + "..."
+    return f'"{clean}"'
+
+
+def rule_lines(rule: FlowRule, chain: str, family: Literal[4, 6]) -> list[str]:
+    """The ``-A`` lines of one rule for one family (none when the flow lacks that family)."""
+    fm = rule.family(family)
+    if fm is None:
+        return []
+    parts = [f"-A {chain}"]
+    if rule.in_interface:
+        parts.append(f"-i {rule.in_interface}")
+    if rule.out_interface:
+        parts.append(f"-o {rule.out_interface}")
+    parts.append("-s " + ",".join(address_text(n) for n in fm.sources))
+    parts.append("-d " + ",".join(address_text(n) for n in fm.destinations))
+    port = str(rule.ports.start)
+    if rule.ports.end != rule.ports.start:
+        port += f":{rule.ports.end}"
+    parts.append(f"-p {rule.protocol} -m {rule.protocol} --dport {port}")
+    parts.append(f"-m comment --comment {_comment(rule.comment)} -j ACCEPT")
+    return [f"# {rule.comment}", " ".join(parts)]
+
+
+def render_point(plan: Plan, point: EnforcementPoint, family: Literal[4, 6]) -> str:
+    """The restore file of one enforcement point for one family."""
+    tool = "iptables-restore" if family == 4 else "ip6tables-restore"
+    ext = "v4" if family == 4 else "v6"
+    network = point.kind == "network"
+    chain = "FORWARD" if network else "INPUT"
+    out = [*header_lines(plan, point, "#"), f"# Load: {tool} < {point.slug}.rules.{ext}"]
+    out.append("# Replaces the whole filter table of this machine.")
+    out += ["*filter", f":INPUT {'ACCEPT' if network else 'DROP'} [0:0]"]
+    out += [":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    out.append(f"-A {chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT")
+    out.append(f"-A {chain} -m conntrack --ctstate INVALID -j DROP")
+    if not network:
+        out.append("-A INPUT -i lo -j ACCEPT")
+        if family == 6:
+            out.append("# IPv6 neighbour discovery (RFC 4890)")
+            for kind in ND_TYPES:
+                out.append(
+                    f"-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type {kind}"
+                    " -m hl --hl-eq 255 -j ACCEPT"
+                )
+    for rule in point.rules:
+        out += rule_lines(rule, chain, family)
+    out += ["COMMIT", ""]
+    return "\n".join(out)
+
+
+class IptablesGenerator(Generator):
+    """iptables-restore / ip6tables-restore files."""
+
+    target = Target.iptables
+    capabilities = Capabilities(
+        network_firewalls=True,
+        host_firewalls=True,
+        interfaces=True,
+        description="filter table; FORWARD per network firewall, INPUT per host; v4 and v6",
+    )
+
+    def render(
+        self, plan: Plan, selection: Selection, options: GeneratorOptions
+    ) -> tuple[RenderedFile, ...]:
+        """Two files per enforcement point: ``.rules.v4`` and ``.rules.v6``."""
+        files: list[RenderedFile] = []
+        for p in enforcement_points(plan, selection, options):
+            files.append(RenderedFile(f"{p.slug}.rules.v4", render_point(plan, p, 4)))
+            files.append(RenderedFile(f"{p.slug}.rules.v6", render_point(plan, p, 6)))
+        return tuple(files)

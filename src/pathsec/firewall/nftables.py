@@ -1,0 +1,99 @@
+"""nftables: one ``table inet pathsec`` per enforcement point.
+
+Network firewalls get a ``forward`` chain, host firewalls an ``input`` chain; both drop by
+default, accept established/related traffic and accept each planned flow with one rule
+per address family and protocol. The file replaces only the ``pathsec`` table.
+"""
+
+from __future__ import annotations
+
+from pathsec.firewall.interface import (
+    Capabilities,
+    Generator,
+    GeneratorOptions,
+    RenderedFile,
+    Selection,
+    Target,
+)
+from pathsec.firewall.rules import (
+    EnforcementPoint,
+    FlowRule,
+    address_text,
+    enforcement_points,
+    header_lines,
+)
+from pathsec.plan.models import Plan
+
+NFT_COMMENT_MAX = 128  # nft refuses longer rule comments
+
+
+def _quote(text: str) -> str:
+    clean = text.replace('"', "'").replace("\\", "/")
+    if len(clean) > NFT_COMMENT_MAX:
+        clean = clean[: NFT_COMMENT_MAX - 3] + "..."
+    return f'"{clean}"'
+
+
+def _set(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+
+
+def rule_lines(rule: FlowRule) -> list[str]:
+    """The nft statements of one rule: one line per address family."""
+    lines = [f"# {rule.comment}"]
+    for fm in rule.families:
+        ip = "ip" if fm.family == 4 else "ip6"
+        parts: list[str] = []
+        if rule.in_interface:
+            parts.append(f'iifname "{rule.in_interface}"')
+        if rule.out_interface:
+            parts.append(f'oifname "{rule.out_interface}"')
+        parts.append(f"{ip} saddr {_set([address_text(n) for n in fm.sources])}")
+        parts.append(f"{ip} daddr {_set([address_text(n) for n in fm.destinations])}")
+        parts.append(f"{rule.protocol} dport {rule.ports}")
+        parts.append(f"accept comment {_quote(rule.comment)}")
+        lines.append(" ".join(parts))
+    return lines
+
+
+def render_point(plan: Plan, point: EnforcementPoint) -> str:
+    """The nft file of one enforcement point."""
+    chain, hook = ("forward", "forward") if point.kind == "network" else ("input", "input")
+    out = [*header_lines(plan, point, "#"), f"# Load: nft -f {point.slug}.nft", ""]
+    out += ["table inet pathsec", "delete table inet pathsec", "", "table inet pathsec {"]
+    out.append(f"\tchain {chain} {{")
+    out.append(f"\t\ttype filter hook {hook} priority filter; policy drop;")
+    out.append("\t\tct state established,related accept")
+    out.append("\t\tct state invalid drop")
+    if point.kind == "host":
+        out.append('\t\tiifname "lo" accept')
+        out.append("\t\t# IPv6 neighbour discovery (RFC 4890); without it IPv6 stops working")
+        out.append(
+            "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert }"
+            " ip6 hoplimit 255 accept"
+        )
+    for rule in point.rules:
+        out += [f"\t\t{line}" for line in rule_lines(rule)]
+    out += ["\t}", "}", ""]
+    return "\n".join(out)
+
+
+class NftablesGenerator(Generator):
+    """nftables rulesets for network firewalls (forward) and host firewalls (input)."""
+
+    target = Target.nftables
+    capabilities = Capabilities(
+        network_firewalls=True,
+        host_firewalls=True,
+        interfaces=True,
+        description="inet table; forward chain per network firewall, input chain per host",
+    )
+
+    def render(
+        self, plan: Plan, selection: Selection, options: GeneratorOptions
+    ) -> tuple[RenderedFile, ...]:
+        """One ``.nft`` file per enforcement point."""
+        return tuple(
+            RenderedFile(f"{p.slug}.nft", render_point(plan, p))
+            for p in enforcement_points(plan, selection, options)
+        )

@@ -1,0 +1,319 @@
+"""From a plan to enforcement points and address-family-split rules, shared by all targets.
+
+An enforcement point is a network firewall (rules for the flows that cross it, in its
+``forward`` path) or a host firewall (rules for the flows that end at the host, in its
+``input`` path). Each flow becomes one :class:`FlowRule` per protocol with its IPv4 and
+IPv6 address pairs; every check that could widen or drop a flow raises
+:class:`~pathsec.firewall.interface.FirewallError` naming the flow and its catalog path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pathsec.catalog import DataPath, PortRange
+from pathsec.errors import InputError, InputProblem
+from pathsec.firewall.interface import L4, FirewallError, GeneratorOptions, Selection
+from pathsec.plan.models import FirewallInfo, Flow, HostInfo, Plan, PortSpan
+
+IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class FamilyMatch:
+    """Source and destination networks of one address family of a rule."""
+
+    family: Literal[4, 6]
+    sources: tuple[IPNet, ...]
+    destinations: tuple[IPNet, ...]
+
+
+@dataclass(frozen=True)
+class FlowRule:
+    """One accept rule: a flow on one protocol, split into address families."""
+
+    flow: Flow
+    path: DataPath
+    protocol: L4
+    ports: PortSpan
+    families: tuple[FamilyMatch, ...]
+    in_interface: str | None = None
+    out_interface: str | None = None
+    ingress_zone: str | None = None
+    egress_zone: str | None = None
+
+    def family(self, family: Literal[4, 6]) -> FamilyMatch | None:
+        """The match of ``family``, or None when the flow has no such addresses."""
+        for fm in self.families:
+            if fm.family == family:
+                return fm
+        return None
+
+    @property
+    def comment(self) -> str:
+        """The flow id, prefixed by its catalog path id unless the id already starts with it."""
+        if self.flow.id.startswith(self.flow.path_id):
+            return self.flow.id
+        return f"{self.flow.path_id} {self.flow.id}"
+
+
+@dataclass(frozen=True)
+class EnforcementPoint:
+    """A network firewall (``kind == "network"``) or a host firewall with its rules."""
+
+    kind: Literal["network", "host"]
+    name: str
+    rules: tuple[FlowRule, ...]
+    host: HostInfo | None = None
+    firewall: FirewallInfo | None = None
+    unknown_interfaces: tuple[str, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe name: ``firewall-<name>`` or ``host-<name>``."""
+        prefix = "firewall" if self.kind == "network" else "host"
+        return f"{prefix}-{safe_name(self.name)}"
+
+
+def safe_name(name: str) -> str:
+    """``name`` with every character outside ``[A-Za-z0-9._-]`` replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
+
+
+def flow_label(flow: Flow) -> str:
+    """How messages name a flow: its id and catalog path."""
+    return f"flow {flow.id} (catalog path {flow.path_id})"
+
+
+def parse_addresses(host: HostInfo, flow: Flow) -> tuple[IPNet, ...]:
+    """The host's addresses as networks; refuse a host without addresses or with a bad one."""
+    if not host.addresses:
+        raise FirewallError(
+            f"{flow_label(flow)}: host {host.name!r} has no addresses; pathsec will not "
+            "write a rule that matches any address. Give the host its addresses in the deployment."
+        )
+    nets: list[IPNet] = []
+    for addr in host.addresses:
+        try:
+            nets.append(ipaddress.ip_network(addr, strict=True))
+        except ValueError as exc:
+            raise FirewallError(
+                f"{flow_label(flow)}: host {host.name!r} address {addr!r} is not an address "
+                f"or a network ({exc})"
+            ) from exc
+    return tuple(nets)
+
+
+def _families(flow: Flow, src: HostInfo, dst: HostInfo) -> tuple[FamilyMatch, ...]:
+    s = parse_addresses(src, flow)
+    d = parse_addresses(dst, flow)
+    out: list[FamilyMatch] = []
+    for fam in (4, 6):
+        ss = tuple(n for n in s if n.version == fam)
+        dd = tuple(n for n in d if n.version == fam)
+        if ss and dd:
+            out.append(FamilyMatch(4 if fam == 4 else 6, ss, dd))
+    if not out:
+        sf = "/".join(sorted({f"IPv{n.version}" for n in s}))
+        df = "/".join(sorted({f"IPv{n.version}" for n in d}))
+        raise FirewallError(
+            f"{flow_label(flow)}: source {src.name!r} has only {sf} addresses and destination "
+            f"{dst.name!r} only {df}; no packet can make this flow. Fix the addresses in the plan."
+        )
+    return tuple(out)
+
+
+def _ports(flow: Flow, dst: HostInfo, path: DataPath) -> PortSpan:
+    if flow.port is not None and flow.port_range is not None:
+        raise FirewallError(f"{flow_label(flow)}: has both a port and a port range")
+    if flow.port is not None:
+        return PortSpan(start=flow.port, end=flow.port)
+    if flow.port_range is None:
+        raise FirewallError(
+            f"{flow_label(flow)}: names no port and no port range (random ports?); "
+            "a rule for it would have to open every port, which pathsec refuses"
+        )
+    dynamic = any(p.range is PortRange.dynamic for p in path.ports)
+    if dynamic and dst.rpc_range is not None and flow.port_range != dst.rpc_range:
+        raise FirewallError(
+            f"{flow_label(flow)}: port range {flow.port_range} differs from the RPC dynamic "
+            f"range {dst.rpc_range} of {dst.name!r}; the rule must open exactly that range"
+        )
+    return flow.port_range
+
+
+def protocols_of(flow: Flow, options: GeneratorOptions) -> tuple[L4, ...]:
+    """The protocols a flow opens: its own, or the user's explicit choice when it has none."""
+    if flow.protocol is not None:
+        return (flow.protocol,)
+    chosen = options.protocols.get(flow.id) or options.protocols.get(flow.path_id)
+    if chosen:
+        return chosen
+    raise FirewallError(
+        f"{flow_label(flow)}: the reference names no protocol for port "
+        f"{flow.port if flow.port is not None else flow.port_range}. pathsec opens TCP and "
+        f"UDP only when you say so: --protocol {flow.path_id}=tcp (or =udp, =both)"
+    )
+
+
+def _catalog_path(flow: Flow, options: GeneratorOptions) -> DataPath:
+    for p in options.catalog.paths:
+        if p.id == flow.path_id:
+            return p
+    raise FirewallError(f"{flow_label(flow)}: catalog path {flow.path_id!r} is not in the catalog")
+
+
+def _shared_zone(a: FirewallInfo, b: FirewallInfo) -> str | None:
+    shared = [z for z in a.zones if z in b.zones]
+    return shared[0] if len(shared) == 1 else None
+
+
+def _zones_at(plan: Plan, flow: Flow, fw: FirewallInfo) -> tuple[str | None, str | None]:
+    """Ingress and egress zone of ``flow`` at ``fw`` (None when the plan does not say)."""
+    fws = {f.name: f for f in plan.firewalls}
+    idx = flow.crosses.index(fw.name)
+    if idx == 0:
+        ingress = flow.source_zone if flow.source_zone in fw.zones else None
+    else:
+        prev = fws.get(flow.crosses[idx - 1])
+        ingress = _shared_zone(prev, fw) if prev else None
+    if idx == len(flow.crosses) - 1:
+        egress = flow.destination_zone if flow.destination_zone in fw.zones else None
+    else:
+        nxt = fws.get(flow.crosses[idx + 1])
+        egress = _shared_zone(fw, nxt) if nxt else None
+    return ingress, egress
+
+
+def _check_plan(plan: Plan) -> None:
+    hosts = {h.name for h in plan.hosts}
+    fws = {f.name for f in plan.firewalls}
+    for flow in plan.flows:
+        for end in (flow.source, flow.destination):
+            if end not in hosts:
+                raise FirewallError(f"{flow_label(flow)}: host {end!r} is not in the plan")
+        for name in flow.crosses:
+            if name not in fws:
+                raise FirewallError(
+                    f"{flow_label(flow)}: crosses firewall {name!r}, which is not in the plan"
+                )
+
+
+def _rules_for(
+    plan: Plan, flows: list[Flow], options: GeneratorOptions, fw: FirewallInfo | None
+) -> tuple[tuple[FlowRule, ...], tuple[str, ...]]:
+    rules: list[FlowRule] = []
+    unknown: set[str] = set()
+    for flow in flows:
+        src, dst = plan.host(flow.source), plan.host(flow.destination)
+        path = _catalog_path(flow, options)
+        ports = _ports(flow, dst, path)
+        fams = _families(flow, src, dst)
+        iz = ez = iif = oif = None
+        if fw is not None:
+            iz, ez = _zones_at(plan, flow, fw)
+            iif = fw.interfaces.get(iz) if iz else None
+            oif = fw.interfaces.get(ez) if ez else None
+            for zone, itf in ((iz, iif), (ez, oif)):
+                if itf is None:
+                    unknown.add(zone or f"(unknown zone of {flow.id})")
+        for proto in protocols_of(flow, options):
+            rules.append(FlowRule(flow, path, proto, ports, fams, iif, oif, iz, ez))
+    return tuple(rules), tuple(sorted(unknown))
+
+
+def _deployment_file(plan: Plan) -> str:
+    return plan.source_file or f"<plan {plan.deployment}>"
+
+
+def enforcement_points(
+    plan: Plan, selection: Selection, options: GeneratorOptions, *, hosts_only: bool = False
+) -> tuple[EnforcementPoint, ...]:
+    """The network and host firewalls of ``selection`` with their rules, in plan order."""
+    _check_plan(plan)
+    for key in options.protocols:
+        if not any(f.protocol is None and key in (f.id, f.path_id) for f in plan.flows):
+            raise InputError(
+                InputProblem(
+                    _deployment_file(plan),
+                    None,
+                    "--protocol",
+                    f"{key!r} names no flow without a protocol in the plan",
+                )
+            )
+    points: list[EnforcementPoint] = []
+    if selection.firewall is not None:
+        chosen = [f for f in plan.firewalls if f.name == selection.firewall]
+        if not chosen:
+            known = ", ".join(f.name for f in plan.firewalls) or "none"
+            raise InputError(
+                InputProblem(
+                    _deployment_file(plan),
+                    None,
+                    "--firewall",
+                    f"no network firewall {selection.firewall!r} in the plan (known: {known})",
+                )
+            )
+    else:
+        chosen = [] if (selection.host is not None or hosts_only) else list(plan.firewalls)
+    for fw in chosen:
+        flows = [f for f in plan.flows if fw.name in f.crosses and not f.local]
+        rules, unknown = _rules_for(plan, flows, options, fw)
+        points.append(EnforcementPoint("network", fw.name, rules, None, fw, unknown))
+    if selection.host is not None:
+        try:
+            host = plan.host(selection.host)
+        except KeyError:
+            known = ", ".join(h.name for h in plan.hosts if h.host_firewall) or "none"
+            raise InputError(
+                InputProblem(
+                    _deployment_file(plan),
+                    None,
+                    "--host",
+                    f"no host {selection.host!r} in the plan (hosts with a host firewall: {known})",
+                )
+            ) from None
+        if not host.host_firewall:
+            raise InputError(
+                InputProblem(
+                    _deployment_file(plan),
+                    None,
+                    "--host",
+                    f"host {host.name!r} has no host firewall in the plan (host_firewall: false)",
+                )
+            )
+        hosts = [host]
+    elif selection.firewall is None:
+        hosts = [h for h in plan.hosts if h.host_firewall]
+    else:
+        hosts = []
+    for host in hosts:
+        flows = [f for f in plan.flows if f.destination == host.name and not f.local]
+        rules, _ = _rules_for(plan, flows, options, None)
+        points.append(EnforcementPoint("host", host.name, rules, host, None))
+    return tuple(points)
+
+
+def address_text(net: IPNet) -> str:
+    """A network as rules write it: a bare address for a single host, else CIDR."""
+    if net.prefixlen == net.max_prefixlen:
+        return str(net.network_address)
+    return str(net)
+
+
+def header_lines(plan: Plan, point: EnforcementPoint, prefix: str) -> list[str]:
+    """Comment lines that open every generated file."""
+    what = "network firewall" if point.kind == "network" else "host firewall of"
+    lines = [
+        f"{prefix} pathsec rules: {what} {point.name!r}, deployment {plan.deployment!r}",
+        f"{prefix} Generated from the plan; only planned flows are accepted, all else is dropped.",
+    ]
+    if point.unknown_interfaces:
+        lines.append(
+            f"{prefix} No interface known for zone(s) {', '.join(point.unknown_interfaces)}: "
+            "those rules match addresses only."
+        )
+    return lines
