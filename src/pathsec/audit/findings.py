@@ -299,12 +299,12 @@ def _default_missing(ctx: Context) -> Sequence[str]:
     if exp is None or not ctx.app_ok():
         return []
     offered = {MECH_AUTH.get(m) for m in [*_offered(ctx, True), *_offered(ctx, False)]}
-    missing = [a for a in exp.default_auth if a not in offered]
-    if not missing:
+    if any(a in offered for a in exp.default_auth):
         return []
+    missing = list(exp.default_auth)
     offered_all = ", ".join(dict.fromkeys([*_offered(ctx, True), *_offered(ctx, False)]))
     return [
-        f"default authentication not offered: {', '.join(missing)}",
+        f"none of the default methods offered: {', '.join(missing)}",
         f"offered: {offered_all or '(none)'}",
     ]
 
@@ -363,7 +363,7 @@ def _app_checks(fam: ProbeKind, area: str, name: str) -> list[Check]:
             f"PS-{area}-003",
             fam,
             f"{name}: default authentication of the reference not offered",
-            f"{name}:未提供参考文档中的默认身份验证方法",
+            f"{name}:未提供参考文档中的任何默认身份验证方法",
             "Enable the default authentication methods of the data path (e.g. NTLM, Kerberos) or "
             "document the deviation.",
             "启用该数据路径的默认身份验证方法(如 NTLM、Kerberos),或记录偏差。",
