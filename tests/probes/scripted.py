@@ -72,8 +72,10 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, script: Script, ctx: ssl.SSLContext | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(
+        self, script: Script, ctx: ssl.SSLContext | None, address: tuple[str, int]
+    ) -> None:
+        super().__init__(address, _Handler)
         self.script = script
         self.ctx = ctx
         self.received: list[str] = []
@@ -152,11 +154,11 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(script: Script) -> Iterator[_Server]:
-    """Run ``script`` on an ephemeral port in a thread; stop it afterwards."""
+def serve(script: Script, host: str = "127.0.0.1", port: int = 0) -> Iterator[_Server]:
+    """Run ``script`` on ``host:port`` (default: an ephemeral port) in a thread; stop it after."""
     with tempfile.TemporaryDirectory() as tmp:
         ctx = make_server_context(Path(tmp))
-        srv = _Server(script, ctx)
+        srv = _Server(script, ctx, (host, port))
         t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         t.start()
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import sys
 from enum import StrEnum
@@ -60,37 +59,24 @@ class RichObserver:
         self.progress.stop()
 
 
-def _plan_builder() -> Any:
-    """The planner's deployment-file entry point, when the planner provides one."""
-    for module, name in (
-        ("pathsec.plan", "plan_file"),
-        ("pathsec.plan", "build_plan_from_file"),
-        ("pathsec.plan", "load_plan"),
-        ("pathsec.plan.planner", "plan_file"),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
 def _deployment_targets(path: Path) -> list[Target]:
+    """Plan the deployment file and turn each planned mail flow into a target."""
     from pathsec.audit.plan_targets import targets_from_plan
+    from pathsec.catalog import load_builtin
 
-    builder = _plan_builder()
-    if builder is None:
-        raise PathsecError(
-            "auditing a deployment file needs the planner (pathsec.plan), which this build "
-            "lacks; use --target HOST[:PORT][/PROTO] instead"
-        )
-    plan = builder(path)
+    try:
+        from pathsec.plan import build_plan
+        from pathsec.topology.loader import load_deployment
+    except ImportError as exc:  # the planner is a separate stage; say so plainly
+        raise PathsecError(f"auditing a deployment needs the planner: {exc}") from None
+    plan = build_plan(load_builtin(), load_deployment(path), str(path))
     targets, skipped = targets_from_plan(plan)
     for note in skipped:
         err_console().print(f"pathsec: skipped {clean_text(note)}", markup=False)
+    if not targets:
+        raise InputError(
+            InputProblem(str(path), None, None, "the plan has no SMTP, POP3 or IMAP flow to audit")
+        )
     return targets
 
 
