@@ -177,3 +177,9 @@ def netns() -> Iterator[str]:
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def options_for(plan: Plan) -> GeneratorOptions:
+    """Options that open TCP and UDP for every flow the reference gives no protocol (explicitly)."""
+    null_paths = {f.path_id for f in plan.flows if f.protocol is None and not f.local}
+    return options(**dict.fromkeys(null_paths, ("tcp", "udp")))

@@ -7,15 +7,18 @@ import io
 import re
 
 import pytest
-from firewall.conftest import RPC, flow, host, lab_plan, options
 
+from firewall.conftest import RPC, flow, lab_plan, options
 from pathsec.errors import InputError
 from pathsec.firewall import GENERATORS, FirewallError, Selection, Target, generate, generator_for
 from pathsec.firewall.aerleon_policy import build_policy
 from pathsec.plan.models import PortSpan
 
 
-def _files(target: Target, plan=None, selection=Selection(), **protocols):
+ALL = Selection()
+
+
+def _files(target: Target, plan=None, selection=ALL, **protocols):
     return {
         f.name: f.content
         for f in generate(plan or lab_plan(), target, selection, options(**protocols))

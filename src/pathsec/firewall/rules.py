@@ -136,13 +136,24 @@ def _ports(flow: Flow, dst: HostInfo, path: DataPath) -> PortSpan:
             f"{flow_label(flow)}: names no port and no port range (random ports?); "
             "a rule for it would have to open every port, which pathsec refuses"
         )
-    dynamic = any(p.range is PortRange.dynamic for p in path.ports)
-    if dynamic and dst.rpc_range is not None and flow.port_range != dst.rpc_range:
+    if is_rpc_range(flow, path) and flow.port_range != dst.rpc_range:
         raise FirewallError(
             f"{flow_label(flow)}: port range {flow.port_range} differs from the RPC dynamic "
             f"range {dst.rpc_range} of {dst.name!r}; the rule must open exactly that range"
         )
     return flow.port_range
+
+
+def is_rpc_range(flow: Flow, path: DataPath) -> bool:
+    """Whether a flow's port range is an RPC dynamic range (label or catalog port says RPC)."""
+    if flow.port_range is None:
+        return False
+    if flow.label and "rpc" in flow.label.lower():
+        return True
+    return any(
+        p.range is PortRange.dynamic and p.label is not None and "RPC" in p.label
+        for p in path.ports
+    )
 
 
 def protocols_of(flow: Flow, options: GeneratorOptions) -> tuple[L4, ...]:
@@ -225,6 +236,32 @@ def _rules_for(
     return tuple(rules), tuple(sorted(unknown))
 
 
+def _check_protocols(
+    plan: Plan, firewalls: list[FirewallInfo], hosts: list[HostInfo], options: GeneratorOptions
+) -> None:
+    """Refuse, in one message, every selected flow without a protocol and without a choice."""
+    fw_names = {f.name for f in firewalls}
+    host_names = {h.name for h in hosts}
+    open_paths: dict[str, list[str]] = {}
+    for f in plan.flows:
+        if f.local or f.protocol is not None:
+            continue
+        if not (fw_names.intersection(f.crosses) or f.destination in host_names):
+            continue
+        if f.id in options.protocols or f.path_id in options.protocols:
+            continue
+        open_paths.setdefault(f.path_id, []).append(f.id)
+    if open_paths:
+        flows = "; ".join(
+            f"flow {i} (catalog path {p})" for p, ids in open_paths.items() for i in ids
+        )
+        hint = " ".join(f"--protocol {p}=tcp|udp|both" for p in open_paths)
+        raise FirewallError(
+            f"{flows}: the reference names no protocol, so a rule would have to open TCP and "
+            f"UDP. pathsec does that only when you say so: {hint}"
+        )
+
+
 def _deployment_file(plan: Plan) -> str:
     return plan.source_file or f"<plan {plan.deployment}>"
 
@@ -259,10 +296,6 @@ def enforcement_points(
             )
     else:
         chosen = [] if (selection.host is not None or hosts_only) else list(plan.firewalls)
-    for fw in chosen:
-        flows = [f for f in plan.flows if fw.name in f.crosses and not f.local]
-        rules, unknown = _rules_for(plan, flows, options, fw)
-        points.append(EnforcementPoint("network", fw.name, rules, None, fw, unknown))
     if selection.host is not None:
         try:
             host = plan.host(selection.host)
@@ -290,6 +323,11 @@ def enforcement_points(
         hosts = [h for h in plan.hosts if h.host_firewall]
     else:
         hosts = []
+    _check_protocols(plan, chosen, hosts, options)
+    for fw in chosen:
+        flows = [f for f in plan.flows if fw.name in f.crosses and not f.local]
+        rules, unknown = _rules_for(plan, flows, options, fw)
+        points.append(EnforcementPoint("network", fw.name, rules, None, fw, unknown))
     for host in hosts:
         flows = [f for f in plan.flows if f.destination == host.name and not f.local]
         rules, _ = _rules_for(plan, flows, options, None)
