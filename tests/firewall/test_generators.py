@@ -14,7 +14,6 @@ from pathsec.firewall import GENERATORS, FirewallError, Selection, Target, gener
 from pathsec.firewall.aerleon_policy import build_policy
 from pathsec.plan.models import PortSpan
 
-
 ALL = Selection()
 
 
