@@ -1,0 +1,115 @@
+"""``pathsec plan`` and ``pathsec validate`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pathsec.cli.main import run
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = str(ROOT / "examples/small.yaml")
+TWO = str(ROOT / "examples/two-sites.yaml")
+BAD = str(ROOT / "examples/unsupported.yaml")
+
+FLOW_KEYS = {
+    "id",
+    "path_id",
+    "source",
+    "source_zone",
+    "destination",
+    "destination_zone",
+    "protocol",
+    "port",
+    "port_range",
+    "default_auth",
+    "supported_auth",
+    "encryption",
+    "crosses",
+}
+
+
+def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", TWO, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"flows", "findings", "hosts", "zones", "firewalls"} <= set(data)
+    assert all(set(f) >= FLOW_KEYS for f in data["flows"])
+    assert all({"id", "severity", "message", "objects"} <= set(f) for f in data["findings"])
+    assert len({f["path_id"] for f in data["flows"]}) == 52
+
+
+def test_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", TWO, "-f", "json", "--from", "voice", "--to", "HQ-UM1"]) == 0
+    flows = json.loads(capsys.readouterr().out)["flows"]
+    assert flows and all(
+        f["source_zone"] == "voice" and f["destination"] == "HQ-UM1" for f in flows
+    )
+    assert run(["plan", TWO, "-f", "json", "--path", "mailbox.cluster"]) == 0
+    flows = json.loads(capsys.readouterr().out)["flows"]
+    assert {f["path_id"] for f in flows} == {"mailbox.cluster"}
+
+
+@pytest.mark.parametrize("option", ["--from", "--to", "--path"])
+def test_unknown_filter_is_input_error(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", SMALL, option, "nowhere"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option in err[0]
+
+
+def test_csv_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", SMALL, "-f", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][0] == "id" and len(rows) > 10
+    assert any(r[0] == "transport.hub_to_edge:EX1>EDGE1:tcp/25" for r in rows)
+    assert run(["plan", SMALL, "-f", "markdown", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "| 数据路径 |" in out and "## 发现" in out
+
+
+def test_table_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", SMALL, "--path", "client_access.owa"]) == 0
+    out = capsys.readouterr().out
+    assert "client_access.owa" in out and "fw-outer → fw-inner" in out
+
+
+def test_output_file_atomic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out" / "plan.json"
+    assert run(["plan", SMALL, "-f", "json", "--output", str(target)]) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads(target.read_text("utf-8"))["deployment"] == "Contoso"
+    assert [p.name for p in target.parent.iterdir()] == ["plan.json"]
+
+
+def test_validate_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", SMALL]) == 0
+    assert run(["validate", TWO]) == 0
+    capsys.readouterr()
+    assert run(["validate", BAD, "-f", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["errors"] >= 1
+    assert {"PS-TOPO-001", "PS-TOPO-002", "PS-TOPO-006"} <= {f["id"] for f in data["findings"]}
+
+
+def test_validate_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", BAD, "--lang", "zh", "-f", "markdown"]) == 1
+    captured = capsys.readouterr()
+    assert "不受支持" in captured.out
+    assert "个错误" in captured.err
+
+
+def test_console_script_exit_code() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pathsec.cli.main import entry; entry()", "validate", BAD],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
