@@ -1,0 +1,132 @@
+"""What every emulated service needs: the server's identity, TLS context, NTLM challenge."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import ssl
+from dataclasses import dataclass, field
+
+from spnego._ntlm_raw import messages as ntlm
+
+from pathsec.lab.certs import CertFiles
+from pathsec.lab.profiles import LabProfile, LabServer, Service
+
+#: NEGOTIATE flags Windows Server 2008 answers with in a CHALLENGE (unicode, target
+#: info, version, NTLM, extended session security, 128/56-bit, target type domain).
+CHALLENGE_FLAGS = (
+    ntlm.NegotiateFlags.unicode
+    | ntlm.NegotiateFlags.request_target
+    | ntlm.NegotiateFlags.ntlm
+    | ntlm.NegotiateFlags.always_sign
+    | ntlm.NegotiateFlags.target_type_domain
+    | ntlm.NegotiateFlags.extended_session_security
+    | ntlm.NegotiateFlags.target_info
+    | ntlm.NegotiateFlags.version
+    | ntlm.NegotiateFlags.key_128
+    | ntlm.NegotiateFlags.key_exch
+    | ntlm.NegotiateFlags.key_56
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Names and versions one emulated server shows on the wire."""
+
+    netbios: str
+    fqdn: str
+    netbios_domain: str
+    dns_domain: str
+    os_version: str
+    exchange_build: str
+
+    @classmethod
+    def of(cls, profile: LabProfile, server: LabServer) -> Identity:
+        """The identity of ``server`` in ``profile``."""
+        return cls(
+            netbios=server.name,
+            fqdn=profile.fqdn(server),
+            netbios_domain=profile.netbios_domain if server.domain_joined else server.name,
+            dns_domain=profile.dns_domain if server.domain_joined else "",
+            os_version=profile.windows_version,
+            exchange_build=profile.exchange_build,
+        )
+
+    def build_padded(self) -> str:
+        """The build as UM and ActiveSync print it, e.g. ``08.03.0083.006``."""
+        a, b, c, d = (int(x) for x in self.exchange_build.split("."))
+        return f"{a:02d}.{b:02d}.{c:04d}.{d:03d}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One listener to start: which service of which server, where, with what TLS."""
+
+    profile: LabProfile
+    server: LabServer
+    identity: Identity
+    service: Service
+    host: str
+    port: int
+    tls: ssl.SSLContext
+    #: Open client connections, shared by the lab so that stopping it closes them all.
+    conns: set[asyncio.BaseTransport] = field(default_factory=set)
+
+    def track(self, writer: asyncio.StreamWriter) -> None:
+        """Remember a client connection until :meth:`untrack`."""
+        self.conns.add(writer.transport)
+
+    def untrack(self, writer: asyncio.StreamWriter) -> None:
+        """Forget a client connection."""
+        self.conns.discard(writer.transport)
+
+
+def server_tls_context(files: CertFiles, min_version: str) -> ssl.SSLContext:
+    """A server TLS context with the server's certificate and the profile's TLS floor."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if min_version in ("TLSv1", "TLSv1.1"):
+        # OpenSSL 3 refuses TLS 1.0/1.1 above security level 0; the profile asks for it.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = (
+            ssl.TLSVersion.TLSv1 if min_version == "TLSv1" else ssl.TLSVersion.TLSv1_1
+        )
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(files.cert, files.key)
+    return ctx
+
+
+def is_ntlm_negotiate(raw: bytes) -> bool:
+    """Whether ``raw`` is an NTLMSSP NEGOTIATE (type 1) message."""
+    return len(raw) >= 16 and raw[:8] == b"NTLMSSP\x00" and raw[8:12] == b"\x01\x00\x00\x00"
+
+
+def ntlm_challenge(ident: Identity, now: dt.datetime | None = None) -> bytes:
+    """An NTLMSSP CHALLENGE with Windows-like target information for ``ident``."""
+    info = ntlm.TargetInfo()
+    info[ntlm.AvId.nb_domain_name] = ident.netbios_domain
+    info[ntlm.AvId.nb_computer_name] = ident.netbios
+    if ident.dns_domain:
+        info[ntlm.AvId.dns_domain_name] = ident.dns_domain
+        info[ntlm.AvId.dns_computer_name] = ident.fqdn
+        info[ntlm.AvId.dns_tree_name] = ident.dns_domain
+    else:  # a workgroup server (Edge) names only itself
+        info[ntlm.AvId.dns_domain_name] = ident.netbios.lower()
+        info[ntlm.AvId.dns_computer_name] = ident.netbios.lower()
+    info[ntlm.AvId.timestamp] = ntlm.FileTime.from_datetime(now or dt.datetime.now(dt.UTC))
+    major, minor, build = (int(x) for x in ident.os_version.split("."))
+    msg = ntlm.Challenge(
+        flags=CHALLENGE_FLAGS,
+        server_challenge=os.urandom(8),
+        target_name=ident.netbios_domain,
+        target_info=info,
+        version=ntlm.Version(major, minor, build, 15),
+    )
+    return bytes(msg.pack())
+
+
+def rfc2822ish(now: dt.datetime | None = None) -> str:
+    """Date as Exchange prints it in SMTP banners: ``Fri, 5 Aug 2016 16:24:41 +0000``."""
+    d = now or dt.datetime.now(dt.UTC)
+    return f"{d:%a}, {d.day} {d:%b %Y} {d.hour}:{d:%M:%S} {d:%z}"
