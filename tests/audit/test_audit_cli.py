@@ -381,3 +381,16 @@ def test_closed_port_finding(capsys):
     doc = json.loads(out)
     assert [f["id"] for f in doc["findings"]] == ["PS-TCP-001"]
     assert doc["endpoints"][0]["status"] == "refused" and rc == 1
+
+
+def test_results_round_trip(capsys):
+    """The report stage can read the results JSON back into the models."""
+    from pathsec.audit.models import AuditResult
+
+    with serve(smtp_script()) as s:
+        _, out, _ = cli(
+            capsys, "-f", "json", "--profile", "hardened", "-t", f"127.0.0.1:{port_of(s)}/smtp"
+        )
+    back = AuditResult.model_validate_json(out)
+    assert back.model_dump(mode="json") == json.loads(out)
+    assert back.endpoints[0].observations.smtp.auth_before_tls == ("NTLM", "LOGIN")
