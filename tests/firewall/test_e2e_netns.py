@@ -1,0 +1,433 @@
+"""End to end on a real network: the small example as network namespaces.
+
+One namespace per host and per client population, one switch namespace (a bridge) per
+zone, one router namespace per network firewall with the generated nftables forward
+ruleset; servers load their generated host (input) ruleset. Listeners answer on every
+planned destination port (TCP and UDP; for ranges both ends and the middle); from each
+source namespace every planned flow must connect, and unplanned flows must be dropped
+(time out) although a listener is there. Addresses: 10.213.x.x and fd00:213::/64 only,
+inside the namespaces this test creates and deletes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from firewall.conftest import REPO, example_plan, need, options_for
+
+from pathsec.firewall import Selection, Target, generate
+from pathsec.plan.models import HostKind, Plan
+
+pytestmark = pytest.mark.root
+
+SMALL = REPO / "examples" / "small.yaml"
+TIMEOUT = 1.5  # seconds a dropped probe waits
+
+LISTENER = r"""
+import json, selectors, socket, sys, time
+sel = selectors.DefaultSelector()
+for proto, port in json.loads(sys.argv[1]):
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    s = socket.socket(socket.AF_INET6, kind)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port))
+    if proto == "tcp":
+        s.listen(64)
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, proto)
+print("ready", flush=True)
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    for key, _ in sel.select(timeout=1):
+        try:
+            if key.data == "tcp":
+                conn, _ = key.fileobj.accept()
+                conn.close()
+            else:
+                _, addr = key.fileobj.recvfrom(512)
+                key.fileobj.sendto(b"pong", addr)
+        except OSError:
+            pass
+"""
+
+CLIENT = r"""
+import json, socket, sys
+from concurrent.futures import ThreadPoolExecutor
+timeout = float(sys.argv[2])
+def probe(check):
+    proto, addr, port = check
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    try:
+        if proto == "tcp":
+            with socket.socket(fam, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect((addr, port))
+            return "open"
+        with socket.socket(fam, socket.SOCK_DGRAM) as s:
+            s.settimeout(timeout)
+            s.connect((addr, port))
+            s.send(b"ping")
+            return "open" if s.recv(512) == b"pong" else "garbled"
+    except ConnectionRefusedError:
+        return "refused"
+    except (socket.timeout, TimeoutError):
+        return "timeout"
+    except OSError as exc:
+        return f"error: {exc}"
+checks = json.loads(sys.argv[1])
+with ThreadPoolExecutor(max_workers=64) as pool:
+    print(json.dumps(list(pool.map(probe, [tuple(c) for c in checks]))))
+"""
+
+# Unplanned flows that must be dropped: (source, destination, protocol, port, why)
+BLOCKED = [
+    ("internet-users", "EX1", "tcp", 25, "internet -> Hub 25"),
+    ("internet-users", "EX1", "tcp", 135, "internet -> Mailbox 135"),
+    ("internet-users", "EDGE1", "tcp", 50636, "internet -> Edge 50636 (EdgeSync)"),
+    ("EDGE1", "DC1", "tcp", 3268, "perimeter -> domain controller 3268"),
+    ("EDGE1", "DC1", "tcp", 389, "perimeter -> domain controller 389"),
+    ("phones", "EX1", "tcp", 25, "internet phones -> Hub 25"),
+    ("EX1", "DC1", "udp", 3268, "UDP where the reference says TCP only"),
+    ("EX1", "DC1", "tcp", 5001, "just above the DC's RPC range 1025-5000"),
+    ("EX1", "DC1", "tcp", 1024, "just below the DC's RPC range"),
+    ("DC1", "EX1", "tcp", 25, "same zone, no planned flow: host firewall of EX1"),
+    ("EX1", "EDGE1", "tcp", 443, "internal -> Edge 443"),
+]
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+
+@dataclass
+class Lab:
+    """Namespaces of one test run and what runs in them."""
+
+    prefix: str
+    namespaces: list[str] = field(default_factory=list)
+    pids: list[subprocess.Popen[str]] = field(default_factory=list)
+    host_ns: dict[str, str] = field(default_factory=dict)
+
+    def add_ns(self, tag: str) -> str:
+        name = f"{self.prefix}-{tag}"
+        sh("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        sh("ip", "-n", name, "link", "set", "lo", "up")
+        return name
+
+    def close(self) -> None:
+        for proc in self.pids:
+            proc.kill()
+            proc.wait(timeout=10)
+        for name in self.namespaces:
+            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
+def _v4(zone: int, host: int) -> str:
+    return f"10.213.{zone}.{host}"
+
+
+def _v6(zone: int, host: int) -> str:
+    return f"fd00:213::{zone:x}:{host:x}"
+
+
+def relocate(plan: Plan) -> tuple[Plan, dict[str, tuple[str, ...]]]:
+    """The plan with namespace addresses and host firewalls on servers; and each host's
+    interface addresses (one per family it has)."""
+    zone_idx = {z.name: i for i, z in enumerate(plan.zones, start=1)}
+    zones = tuple(
+        z.model_copy(
+            update={
+                "cidrs": (
+                    f"10.213.{zone_idx[z.name]}.0/24",
+                    f"fd00:213::{zone_idx[z.name]:x}:0/112",
+                )
+            }
+        )
+        for z in plan.zones
+    )
+    hosts, ifaddrs, counter = [], {}, dict.fromkeys(zone_idx, 0)
+    for h in plan.hosts:
+        zi = zone_idx[h.zone]
+        k = counter[h.zone]
+        counter[h.zone] += 1
+        has_v6 = any(":" in a for a in h.addresses)
+        if h.kind is HostKind.server:
+            addrs = (_v4(zi, 10 + k), _v6(zi, 10 + k))
+            ifaddrs[h.name] = addrs
+            update = {"addresses": addrs, "host_firewall": True}
+        else:  # a population: its own /28 (/124), the namespace uses its first address
+            base = 128 + 16 * k
+            addrs = (f"{_v4(zi, base)}/28",) + ((f"{_v6(zi, base)}/124",) if has_v6 else ())
+            ifaddrs[h.name] = (_v4(zi, base + 1),) + ((_v6(zi, base + 1),) if has_v6 else ())
+            update = {"addresses": addrs}
+        hosts.append(h.model_copy(update=update))
+    return plan.model_copy(update={"zones": zones, "hosts": tuple(hosts)}), ifaddrs
+
+
+def _next_hops(plan: Plan) -> dict[tuple[str, str], tuple[str, str]]:
+    """(from zone, to zone) -> (firewall, the zone of that firewall facing from zone)."""
+    hops = {}
+    for start in (z.name for z in plan.zones):
+        seen = {start: None}
+        queue = deque([start])
+        while queue:
+            z = queue.popleft()
+            for fw in plan.firewalls:
+                if z not in fw.zones:
+                    continue
+                for nxt in fw.zones:
+                    if nxt not in seen:
+                        seen[nxt] = fw.name if z == start else seen[z]
+                        queue.append(nxt)
+        for target, fw in seen.items():
+            if fw is not None:
+                hops[(start, target)] = (fw, start)
+    return hops
+
+
+def build(lab: Lab, plan: Plan, ifaddrs: dict[str, tuple[str, ...]], rules: Path) -> None:
+    zone_idx = {z.name: i for i, z in enumerate(plan.zones, start=1)}
+    fw_idx = {f.name: n for n, f in enumerate(plan.firewalls, start=1)}
+    switch = {}
+    for z, i in zone_idx.items():
+        sw = switch[z] = lab.add_ns(f"sw{i}")
+        sh("ip", "-n", sw, "link", "add", "br0", "type", "bridge")
+        sh("ip", "-n", sw, "link", "set", "br0", "up")
+    for j, h in enumerate(plan.hosts, start=1):
+        ns = lab.host_ns[h.name] = lab.add_ns(f"h{j}")
+        sw = switch[h.zone]
+        sh(
+            "ip",
+            "link",
+            "add",
+            "eth0",
+            "netns",
+            ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            f"p{j}",
+            "netns",
+            sw,
+        )
+        sh("ip", "-n", sw, "link", "set", f"p{j}", "master", "br0", "up")
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        for a in ifaddrs[h.name]:
+            plen = "112" if ":" in a else "24"
+            extra = ["nodad"] if ":" in a else []
+            sh("ip", "-n", ns, "addr", "add", f"{a}/{plen}", "dev", "eth0", *extra)
+    routers = {}
+    for fw in plan.firewalls:
+        n = fw_idx[fw.name]
+        r = routers[fw.name] = lab.add_ns(f"r{n}")
+        sh("ip", "netns", "exec", r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        sh("ip", "netns", "exec", r, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        for z in fw.zones:
+            i, itf, sw = zone_idx[z], fw.interfaces.get(z, f"z{zone_idx[z]}"), switch[z]
+            sh(
+                "ip",
+                "link",
+                "add",
+                itf,
+                "netns",
+                r,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                f"r{n}",
+                "netns",
+                sw,
+            )
+            sh("ip", "-n", sw, "link", "set", f"r{n}", "master", "br0", "up")
+            sh("ip", "-n", r, "link", "set", itf, "up")
+            sh("ip", "-n", r, "addr", "add", f"{_v4(i, n)}/24", "dev", itf)
+            sh("ip", "-n", r, "addr", "add", f"{_v6(i, n)}/112", "dev", itf, "nodad")
+    hops = _next_hops(plan)
+
+    def route(ns: str, own_zones: list[str], target: str, v6: bool = True, me: str = "") -> None:
+        candidates = [
+            (z, hops[(z, target)])
+            for z in own_zones
+            if (z, target) in hops and hops[(z, target)][0] != me
+        ]
+        if not candidates:
+            return
+        z, (fw, via_zone) = candidates[0]
+        n, i, t = fw_idx[fw], zone_idx[via_zone], zone_idx[target]
+        sh("ip", "-n", ns, "route", "add", f"10.213.{t}.0/24", "via", _v4(i, n))
+        if v6:
+            sh("ip", "-n", ns, "-6", "route", "add", f"fd00:213::{t:x}:0/112", "via", _v6(i, n))
+
+    for h in plan.hosts:
+        for target in zone_idx:
+            if target != h.zone:
+                route(lab.host_ns[h.name], [h.zone], target, any(":" in a for a in ifaddrs[h.name]))
+    for fw in plan.firewalls:
+        for target in zone_idx:
+            if target not in fw.zones:
+                route(routers[fw.name], list(fw.zones), target, me=fw.name)
+        sh(
+            "ip",
+            "netns",
+            "exec",
+            routers[fw.name],
+            "nft",
+            "-f",
+            str(rules / f"firewall-{fw.name}.nft"),
+        )
+    for h in plan.hosts:
+        if h.host_firewall:
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                lab.host_ns[h.name],
+                "nft",
+                "-f",
+                str(rules / f"host-{h.name}.nft"),
+            )
+
+
+def _samples(start: int, end: int) -> list[int]:
+    return sorted({start, (start + end) // 2, end})
+
+
+def start_listeners(lab: Lab, ports: dict[str, set[tuple[str, int]]]) -> None:
+    for name, wanted in ports.items():
+        proc = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                lab.host_ns[name],
+                sys.executable,
+                "-c",
+                LISTENER,
+                json.dumps(sorted(wanted)),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        lab.pids.append(proc)
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        assert ready and proc.stdout.readline().strip() == "ready", (
+            f"listener in {name} did not start"
+        )
+
+
+def run_checks(lab: Lab, checks: dict[str, list[tuple[str, str, int]]]) -> dict[str, list[str]]:
+    procs = {
+        src: subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                lab.host_ns[src],
+                sys.executable,
+                "-c",
+                CLIENT,
+                json.dumps(items),
+                str(TIMEOUT),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for src, items in checks.items()
+    }
+    out = {}
+    for src, proc in procs.items():
+        stdout, _ = proc.communicate(timeout=60)
+        out[src] = json.loads(stdout)
+    return out
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    need("ip")
+    need("nft")
+    the_lab = Lab(prefix=f"ps{os.getpid()}e2e")
+    try:
+        yield the_lab
+    finally:
+        the_lab.close()
+        leftover = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert the_lab.prefix not in leftover
+
+
+def test_small_example_on_namespaces(lab: Lab, tmp_path: Path) -> None:
+    started = time.monotonic()
+    plan, ifaddrs = relocate(example_plan(SMALL))
+    for f in generate(plan, Target.nftables, Selection(), options_for(plan)):
+        (tmp_path / f.name).write_text(f.content)
+    build(lab, plan, ifaddrs, tmp_path)
+
+    def addr_of(name: str, family: int) -> str | None:
+        return next((a for a in ifaddrs[name] if ipaddress.ip_address(a).version == family), None)
+
+    ports: dict[str, set[tuple[str, int]]] = {}
+    planned: dict[str, set[tuple[str, str, int]]] = {}
+    for fl in plan.flows:
+        if fl.local:
+            continue
+        assert fl.protocol is not None
+        span = (
+            (fl.port, fl.port) if fl.port is not None else (fl.port_range.start, fl.port_range.end)
+        )
+        for port in _samples(*span):
+            ports.setdefault(fl.destination, set()).add((fl.protocol, port))
+            for fam in (4, 6):
+                src_a, dst_a = addr_of(fl.source, fam), addr_of(fl.destination, fam)
+                if src_a and dst_a:
+                    planned.setdefault(fl.source, set()).add((fl.protocol, dst_a, port))
+    blocked: dict[str, set[tuple[str, str, int]]] = {}
+    for src, dst, proto, port, _ in BLOCKED:
+        ports.setdefault(dst, set()).add((proto, port))
+        for fam in (4, 6):
+            src_a, dst_a = addr_of(src, fam), addr_of(dst, fam)
+            if src_a and dst_a:
+                blocked.setdefault(src, set()).add((proto, dst_a, port))
+    # every listener answers its own host (loopback is accepted): the ports are really open
+    control = {h: sorted((p, addr_of(h, 4), n) for p, n in ps) for h, ps in ports.items()}
+    start_listeners(lab, ports)
+
+    sources = sorted(set(planned) | set(blocked) | set(control))
+    checks = {
+        s: sorted(planned.get(s, ())) + sorted(blocked.get(s, ())) + control.get(s, [])
+        for s in sources
+    }
+    results = run_checks(lab, checks)
+
+    failures = []
+    n_planned = n_blocked = 0
+    for src in sources:
+        res = dict(zip(map(tuple, checks[src]), results[src], strict=True))
+        for check in planned.get(src, ()):
+            n_planned += 1
+            if res[check] != "open":
+                failures.append(f"planned {src} -> {check}: {res[check]}")
+        for check in blocked.get(src, ()):
+            n_blocked += 1
+            if res[check] != "timeout":
+                failures.append(f"unplanned {src} -> {check}: {res[check]} (want dropped)")
+        for check in control.get(src, []):
+            if res[check] != "open":
+                failures.append(f"listener {src} {check}: {res[check]}")
+    assert not failures, "\n".join(failures)
+    assert n_planned >= 20 and n_blocked >= 11
+    assert time.monotonic() - started < 60
