@@ -246,11 +246,11 @@ def build_topology(dep: Deployment) -> Topology:
     for c in dep.clusters:
         topo.clusters[c.name] = (list(c.nodes), list(c.scr_targets), c.kind.value)
     # The VSS requestor of a backup runs on the Mailbox server it backs up: a local path.
+    seen: set[str] = set()
     for e in endpoints:
         if e.info.kind is HostKind.backup and "vss" in e.methods:
             for m in topo.with_role(Role.mailbox.value):
-                if e.targets is None or m.name in e.targets:
-                    agents = topo.local_agents.setdefault(Role.backup.value, [])
-                    if m not in agents:
-                        agents.append(m)
+                if (e.targets is None or m.name in e.targets) and m.name not in seen:
+                    seen.add(m.name)
+                    topo.local_agents.setdefault(Role.backup.value, []).append(m)
     return topo
