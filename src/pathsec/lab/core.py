@@ -7,22 +7,24 @@ it in a detached process (:mod:`pathsec.lab.daemon`).
 from __future__ import annotations
 
 import asyncio
-import logging
 import contextlib
 import json
+import logging
 import shutil
+import socket
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 import yaml
 
 from pathsec.atomic import write_atomic
 from pathsec.errors import PathsecError
-from pathsec.lab import http, imap, pop3, sip, smtp, tcp
+from pathsec.lab import dns, http, imap, kerberos, ldap, pop3, sip, smtp, tcp
 from pathsec.lab.certs import CertFiles, write_certificate
 from pathsec.lab.common import Identity, Unit, server_tls_context
 from pathsec.lab.profiles import (
@@ -34,7 +36,23 @@ from pathsec.lab.profiles import (
     load_profile,
 )
 
-Starter = Callable[[Unit], Awaitable[asyncio.AbstractServer]]
+
+class Listener(Protocol):
+    """What a service module's ``start`` returns (an :class:`asyncio.Server` or alike)."""
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        """The listening sockets."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
+
+    async def wait_closed(self) -> None:
+        """Wait until closed."""
+
+
+Starter = Callable[[Unit], Awaitable[Listener]]
 
 #: One module per protocol; every service of a profile must be listed here.
 STARTERS: dict[Service, Starter] = {
@@ -50,11 +68,26 @@ STARTERS: dict[Service, Starter] = {
     Service.sip: sip.start,
     Service.sips: sip.start,
     Service.rdp: tcp.start,
+    Service.ldap: ldap.start,
+    Service.gc: ldap.start,
+    Service.adam: ldap.start,
+    Service.adams: ldap.start,
+    Service.kerberos: kerberos.start,
+    Service.dns: dns.start,
 }
 
 #: Services that offer an in-band upgrade to TLS.
 STARTTLS = frozenset(
-    {Service.smtp_default, Service.smtp_client, Service.smtp_edge, Service.pop3, Service.imap}
+    {
+        Service.smtp_default,
+        Service.smtp_client,
+        Service.smtp_edge,
+        Service.pop3,
+        Service.imap,
+        Service.ldap,
+        Service.gc,
+        Service.adam,
+    }
 )
 
 # aiosmtpd logs every unknown command at WARNING; the lab is a target, keep it quiet.
@@ -134,7 +167,7 @@ class Lab:
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="pathsec-lab-"))
         self.certs: dict[str, CertFiles] = {}
         self.endpoints: tuple[Endpoint, ...] = ()
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[Listener] = []
         self._conns: set[asyncio.BaseTransport] = set()
 
     def _port(self, service: Service) -> int:
@@ -156,7 +189,13 @@ class Lab:
         ident = Identity.of(self.profile, server)
         tls = server_tls_context(self.certs[server.name], self.profile.tls_min_version)
         unit = Unit(
-            self.profile, server, ident, service, server.address, self._port(service), tls,
+            self.profile,
+            server,
+            ident,
+            service,
+            server.address,
+            self._port(service),
+            tls,
             self._conns,
         )
         try:
@@ -168,16 +207,22 @@ class Lab:
             ) from None
         self._servers.append(listener)
         port = int(listener.sockets[0].getsockname()[1])
-        mode = "implicit" if service in IMPLICIT_TLS else "starttls" if service in STARTTLS else "none"
+        mode = (
+            "implicit" if service in IMPLICIT_TLS else "starttls" if service in STARTTLS else "none"
+        )
         return Endpoint(
-            server.name, ident.fqdn, server.address, service.value, SERVICE_PORTS[service], port, mode
+            server.name,
+            ident.fqdn,
+            server.address,
+            service.value,
+            SERVICE_PORTS[service],
+            port,
+            mode,
         )
 
     async def start(self) -> None:
         """Make the certificates and start every listener (all or none)."""
-        missing = {
-            svc for s in self.profile.servers for svc in s.services if svc not in STARTERS
-        }
+        missing = {svc for s in self.profile.servers for svc in s.services if svc not in STARTERS}
         if missing:
             raise LabError(f"no emulation for: {', '.join(sorted(m.value for m in missing))}")
         self._make_certificates()
@@ -197,7 +242,11 @@ class Lab:
         for s in servers:
             s.close()
         for t in list(self._conns):
-            t.abort()  # open client sessions end now, not at their idle timeout
+            # Open client sessions end now, not at their idle timeout.
+            if isinstance(t, asyncio.WriteTransport):
+                t.abort()
+            else:
+                t.close()
         self._conns.clear()
         await asyncio.sleep(0)
         for s in servers:
@@ -259,15 +308,15 @@ class Lab:
         edges = [s.name for s in p.servers if "edge_transport" in s.roles]
         return {
             "schema_version": 1,
-            "organization": {"name": p.organization, "forest": p.dns_domain, "domain": p.dns_domain},
+            "organization": {
+                "name": p.organization,
+                "forest": p.dns_domain,
+                "domain": p.dns_domain,
+            },
             "sites": [{"name": "HQ"}],
             "zones": [
                 {"name": "internet", "kind": "internet", "cidrs": ["127.0.20.0/24"]},
-                *(
-                    {"name": z, "kind": z, "cidrs": sorted(set(c))}
-                    for z, c in zones.items()
-                    if c
-                ),
+                *({"name": z, "kind": z, "cidrs": sorted(set(c))} for z, c in zones.items() if c),
             ],
             "servers": servers,
             "edge_subscriptions": [{"edge": e, "site": "HQ"} for e in edges],

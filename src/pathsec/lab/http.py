@@ -72,7 +72,7 @@ class Response:
 
 def _logon_page(build: str) -> bytes:
     return (
-        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\r\n"
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">\r\n'
         "<!-- OwaPage = ASP.auth_logon_aspx -->\r\n<html><head>"
         "<title>Microsoft Exchange - Outlook Web Access</title>"
         f'<link type="text/css" rel="stylesheet" href="/owa/{build}/themes/base/logon.css">'
@@ -84,7 +84,7 @@ def _logon_page(build: str) -> bytes:
     ).encode()
 
 
-_IIS_WELCOME = b"<html><head><title>IIS7</title></head><body><img src=\"welcome.png\"></body></html>"
+_IIS_WELCOME = b'<html><head><title>IIS7</title></head><body><img src="welcome.png"></body></html>'
 
 
 class Site:
@@ -125,7 +125,10 @@ class Site:
     def _redirect(self, req: Request, location: str) -> Response:
         r = self._base(302)
         r.headers.append(("Location", location))
-        r.body = f'<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="{location}">here</a>.</h2></body></html>'.encode()
+        r.body = (
+            "<html><head><title>Object moved</title></head><body><h2>Object moved to "
+            f'<a href="{location}">here</a>.</h2></body></html>'
+        ).encode()
         return r
 
     def respond(self, req: Request) -> Response:
@@ -176,7 +179,9 @@ class Site:
             return r
         reason = 2 if path == "/owa/auth/owaauth.dll" and req.method == "POST" else 0
         url = f"{scheme}://{host}/owa/"
-        return self._redirect(req, f"{scheme}://{host}/owa/auth/logon.aspx?url={url}&reason={reason}")
+        return self._redirect(
+            req, f"{scheme}://{host}/owa/auth/logon.aspx?url={url}&reason={reason}"
+        )
 
 
 def _ntlm_token(header: str) -> tuple[str, bytes] | None:
@@ -230,7 +235,7 @@ def _serialize(resp: Response, req: Request, keep: bool) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
-async def start(unit: Unit) -> asyncio.AbstractServer:
+async def start(unit: Unit) -> asyncio.Server:
     """Listen for HTTP (``http``) or HTTPS (``https``)."""
     site = Site(unit)
 
@@ -254,4 +259,6 @@ async def start(unit: Unit) -> asyncio.AbstractServer:
                 await asyncio.wait_for(writer.wait_closed(), 2.0)
 
     tls = unit.tls if unit.service is Service.https else None
-    return await asyncio.start_server(on_client, unit.host, unit.port, ssl=tls, limit=MAX_HEADER_BYTES)
+    return await asyncio.start_server(
+        on_client, unit.host, unit.port, ssl=tls, limit=MAX_HEADER_BYTES
+    )

@@ -100,6 +100,6 @@ async def session(s: LineSession) -> None:
             await s.send(f"{tag} BAD Command Error. 10")
 
 
-async def start(unit: Unit) -> asyncio.AbstractServer:
+async def start(unit: Unit) -> asyncio.Server:
     """Listen for IMAP4 (``imap``: STARTTLS; ``imaps``: implicit TLS)."""
     return await serve(unit, unit.service is Service.imaps, session)

@@ -64,7 +64,7 @@ class LineSession:
 
 async def serve(
     unit: Unit, implicit_tls: bool, run: Callable[[LineSession], Awaitable[None]]
-) -> asyncio.AbstractServer:
+) -> asyncio.Server:
     """Listen on ``unit``'s address; each connection runs ``run`` with its session."""
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

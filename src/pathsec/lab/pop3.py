@@ -102,6 +102,6 @@ async def session(s: LineSession) -> None:
             await s.send("-ERR Protocol error.")
 
 
-async def start(unit: Unit) -> asyncio.AbstractServer:
+async def start(unit: Unit) -> asyncio.Server:
     """Listen for POP3 (``pop3``: STLS; ``pop3s``: implicit TLS)."""
     return await serve(unit, unit.service is Service.pop3s, session)

@@ -59,7 +59,7 @@ def reply(unit: Unit, request_line: str, headers: list[tuple[str, str]]) -> str:
     return "\r\n".join(out) + "\r\n\r\n"
 
 
-async def start(unit: Unit) -> asyncio.AbstractServer:
+async def start(unit: Unit) -> asyncio.Server:
     """Listen for SIP (``sip``: TCP; ``sips``: TLS)."""
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -72,23 +72,31 @@ class ExchangeHandler:
         self.conn = conn
         self.conns = conns
 
-    async def handle_EHLO(  # noqa: N802 - aiosmtpd hook name
-        self, server: ExchangeSMTP, session: Session, envelope: Envelope, hostname: str,
+    async def handle_EHLO(
+        self,
+        server: ExchangeSMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
         responses: list[str],
     ) -> list[str]:
         """Replace aiosmtpd's keyword list with the connector's."""
         session.host_name = hostname
         return _with_codes(ehlo_lines(self.ident, self.conn, server.peer_ip, server.tls_active))
 
-    async def handle_HELO(  # noqa: N802
+    async def handle_HELO(
         self, server: ExchangeSMTP, session: Session, envelope: Envelope, hostname: str
     ) -> str:
         """``250 <fqdn> Hello [<ip>]``."""
         session.host_name = hostname
         return f"250 {self.ident.fqdn} Hello [{server.peer_ip}]"
 
-    async def handle_MAIL(  # noqa: N802
-        self, server: ExchangeSMTP, session: Session, envelope: Envelope, address: str,
+    async def handle_MAIL(
+        self,
+        server: ExchangeSMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
         options: list[str],
     ) -> str:
         """Sender OK, or 530 on a connector that requires authentication."""
@@ -97,34 +105,34 @@ class ExchangeHandler:
         envelope.mail_from = address
         return "250 2.1.0 Sender OK"
 
-    async def handle_RCPT(  # noqa: N802
-        self, server: ExchangeSMTP, session: Session, envelope: Envelope, address: str,
+    async def handle_RCPT(
+        self,
+        server: ExchangeSMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
         options: list[str],
     ) -> str:
         """The lab holds no mailboxes: every recipient is unknown."""
         return "550 5.1.1 User unknown"
 
-    async def handle_NOOP(  # noqa: N802
+    async def handle_NOOP(
         self, server: ExchangeSMTP, session: Session, envelope: Envelope, arg: str
     ) -> str:
         """Exchange's NOOP reply."""
         return "250 2.0.0 OK"
 
-    async def handle_RSET(  # noqa: N802
-        self, server: ExchangeSMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_RSET(self, server: ExchangeSMTP, session: Session, envelope: Envelope) -> str:
         """Exchange's RSET reply."""
         return "250 2.0.0 Resetting"
 
-    async def handle_VRFY(  # noqa: N802
+    async def handle_VRFY(
         self, server: ExchangeSMTP, session: Session, envelope: Envelope, address: str
     ) -> str:
         """Exchange's VRFY reply (§1, other replies)."""
         return "252 2.1.5 Cannot VRFY user"
 
-    async def handle_QUIT(  # noqa: N802
-        self, server: ExchangeSMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_QUIT(self, server: ExchangeSMTP, session: Session, envelope: Envelope) -> str:
         """Exchange's QUIT reply."""
         return "221 2.0.0 Service closing transmission channel"
 
@@ -133,7 +141,7 @@ def _always_fail(*_: Any) -> AuthResult:
     return AuthResult(success=False, handled=False, message=AUTH_FAILED)
 
 
-class ExchangeSMTP(SMTP):  # type: ignore[misc]
+class ExchangeSMTP(SMTP):
     """aiosmtpd's SMTP with Exchange's banner, per-TLS-state AUTH and NTLM/GSSAPI."""
 
     def __init__(self, handler: ExchangeHandler, tls: Any, loop: asyncio.AbstractEventLoop):
@@ -182,7 +190,7 @@ class ExchangeSMTP(SMTP):  # type: ignore[misc]
                 text = repl
         await super().push(text)
 
-    async def smtp_AUTH(self, arg: str) -> None:  # noqa: N802 - aiosmtpd command name
+    async def smtp_AUTH(self, arg: str) -> None:
         """Refuse mechanisms the connector does not offer in the current TLS state."""
         offered = self.ex.conn.auth_after_tls if self.tls_active else self.ex.conn.auth_before_tls
         mech = arg.split()[0].upper() if arg and arg.split() else ""
@@ -201,7 +209,7 @@ class ExchangeSMTP(SMTP):  # type: ignore[misc]
         got = await self.challenge_auth(b"", encode_to_b64=False)
         return got if isinstance(got, bytes) else None
 
-    async def auth_NTLM(self, _: Any, args: list[str]) -> AuthResult:  # noqa: N802
+    async def auth_NTLM(self, _: Any, args: list[str]) -> AuthResult:
         """NTLM: answer a NEGOTIATE with a CHALLENGE, then fail the AUTHENTICATE."""
         token = await self._client_token(args)
         if token is None:
@@ -211,7 +219,7 @@ class ExchangeSMTP(SMTP):  # type: ignore[misc]
         await self.challenge_auth(ntlm_challenge(self.ex.ident))
         return AuthResult(success=False, handled=False, message=AUTH_FAILED)
 
-    async def auth_GSSAPI(self, _: Any, args: list[str]) -> AuthResult:  # noqa: N802
+    async def auth_GSSAPI(self, _: Any, args: list[str]) -> AuthResult:
         """GSSAPI: read the client's token; the lab has no Kerberos keys, so fail."""
         token = await self._client_token(args)
         if token is None:
@@ -226,7 +234,7 @@ CONNECTORS = {
 }
 
 
-async def start(unit: Unit) -> asyncio.AbstractServer:
+async def start(unit: Unit) -> asyncio.Server:
     """Listen with one connector of ``unit.server``."""
     conn: SmtpConnector = getattr(unit.profile, CONNECTORS[unit.service])
     handler = ExchangeHandler(unit.identity, conn, unit.conns)

@@ -8,7 +8,7 @@ import contextlib
 from pathsec.lab.common import Unit
 
 
-async def start(unit: Unit) -> asyncio.AbstractServer:
+async def start(unit: Unit) -> asyncio.Server:
     """Accept connections, read what comes for a moment, then close."""
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
