@@ -66,3 +66,11 @@ def test_integer_windows_version_accepted() -> None:
     )
     dep = load_deployment_text(text, "x.yaml")
     assert dep.servers[1].windows.value == "2008"
+
+
+def test_readme_example_is_valid() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Deployment files and the plan") :]
+    snippet = section[section.index("```yaml") + len("```yaml") :]
+    dep = load_deployment_text(snippet[: snippet.index("```")], "README.md")
+    assert {s.name for s in dep.servers} == {"DC1", "EX1", "EDGE1"}
