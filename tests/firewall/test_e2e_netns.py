@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from firewall.conftest import REPO, example_plan, need, options_for
 
+from firewall.conftest import REPO, example_plan, need, options_for
 from pathsec.firewall import Selection, Target, generate
 from pathsec.plan.models import HostKind, Plan
 
 pytestmark = pytest.mark.root
 
 SMALL = REPO / "examples" / "small.yaml"
-TIMEOUT = 1.5  # seconds a dropped probe waits
+TIMEOUT = 1.5  # seconds an unplanned probe waits before it counts as dropped
+PLANNED_TIMEOUT = 5.0  # a planned probe may need neighbour discovery on two routers first
 
 LISTENER = r"""
 import json, selectors, socket, sys, time
@@ -65,9 +66,8 @@ while time.monotonic() < deadline:
 CLIENT = r"""
 import json, socket, sys
 from concurrent.futures import ThreadPoolExecutor
-timeout = float(sys.argv[2])
 def probe(check):
-    proto, addr, port = check
+    proto, addr, port, timeout = check
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     try:
         if proto == "tcp":
@@ -267,7 +267,7 @@ def build(lab: Lab, plan: Plan, ifaddrs: dict[str, tuple[str, ...]], rules: Path
         ]
         if not candidates:
             return
-        z, (fw, via_zone) = candidates[0]
+        _, (fw, via_zone) = candidates[0]
         n, i, t = fw_idx[fw], zone_idx[via_zone], zone_idx[target]
         sh("ip", "-n", ns, "route", "add", f"10.213.{t}.0/24", "via", _v4(i, n))
         if v6:
@@ -331,7 +331,9 @@ def start_listeners(lab: Lab, ports: dict[str, set[tuple[str, int]]]) -> None:
         )
 
 
-def run_checks(lab: Lab, checks: dict[str, list[tuple[str, str, int]]]) -> dict[str, list[str]]:
+def run_checks(
+    lab: Lab, checks: dict[str, list[tuple[str, str, int, float]]]
+) -> dict[str, list[str]]:
     procs = {
         src: subprocess.Popen(
             [
@@ -408,7 +410,9 @@ def test_small_example_on_namespaces(lab: Lab, tmp_path: Path) -> None:
 
     sources = sorted(set(planned) | set(blocked) | set(control))
     checks = {
-        s: sorted(planned.get(s, ())) + sorted(blocked.get(s, ())) + control.get(s, [])
+        s: [(*c, PLANNED_TIMEOUT) for c in sorted(planned.get(s, ()))]
+        + [(*c, TIMEOUT) for c in sorted(blocked.get(s, ()))]
+        + [(*c, PLANNED_TIMEOUT) for c in control.get(s, [])]
         for s in sources
     }
     results = run_checks(lab, checks)
@@ -416,7 +420,7 @@ def test_small_example_on_namespaces(lab: Lab, tmp_path: Path) -> None:
     failures = []
     n_planned = n_blocked = 0
     for src in sources:
-        res = dict(zip(map(tuple, checks[src]), results[src], strict=True))
+        res = {tuple(c[:3]): r for c, r in zip(checks[src], results[src], strict=True)}
         for check in planned.get(src, ()):
             n_planned += 1
             if res[check] != "open":

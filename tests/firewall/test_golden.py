@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
-from firewall.conftest import EXAMPLES, REPO, example_plan, lab_plan, options_for
 
+from firewall.conftest import EXAMPLES, REPO, example_plan, lab_plan, options_for
 from pathsec.firewall import Selection, Target, generate
 
 GOLDEN = REPO / "tests" / "golden" / "firewall"

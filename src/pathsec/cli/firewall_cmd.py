@@ -56,6 +56,9 @@ def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
 
 def write_files(files: tuple[RenderedFile, ...], output: Path | None) -> None:
     """Write ``files`` atomically under ``output``, or print them to stdout."""
+    if not files:
+        err_console().print("pathsec: nothing to write: the selection has no enforcement point")
+        return
     if output is not None:
         for f in files:
             target = write_atomic(output / f.name, f.content)
