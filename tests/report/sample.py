@@ -102,9 +102,15 @@ def sample_result() -> AuditResult:
         ehlo_before=_ehlo(("PLAIN", "LOGIN"), True),
         starttls_offered=True,
         starttls_reply="220 2.0.0 Ready to start TLS",
-        tls=TlsSession(version="TLSv1.3", cipher="TLS_AES_256_GCM_SHA384", cipher_bits=256, certificate=CERT),
+        tls=TlsSession(
+            version="TLSv1.3", cipher="TLS_AES_256_GCM_SHA384", cipher_bits=256, certificate=CERT
+        ),
         ehlo_after=_ehlo(("PLAIN", "LOGIN"), False),
-        transcript=(f"S: 220 edge1.example.test ESMTP {HOSTILE}", "C: EHLO pathsec.invalid", "S: 250-edge1.example.test"),
+        transcript=(
+            f"S: 220 edge1.example.test ESMTP {HOSTILE}",
+            "C: EHLO pathsec.invalid",
+            "S: 250-edge1.example.test",
+        ),
     )
     tls_edge = TlsObservation(
         versions={"TLSv1.0": "accepted", "TLSv1.2": "accepted", "TLSv1.3": "accepted"},
@@ -147,7 +153,9 @@ def sample_result() -> AuditResult:
             status=Status.refused,
             reason="connection refused",
             observations=Observations(
-                tcp=TcpObservation(status=Status.refused, reason="connection refused", state="closed")
+                tcp=TcpObservation(
+                    status=Status.refused, reason="connection refused", state="closed"
+                )
             ),
         ),
         EndpointResult(
@@ -159,7 +167,9 @@ def sample_result() -> AuditResult:
             status=Status.timeout,
             reason="no answer within the timeout",
             observations=Observations(
-                tcp=TcpObservation(status=Status.timeout, reason="no answer within the timeout", state="filtered")
+                tcp=TcpObservation(
+                    status=Status.timeout, reason="no answer within the timeout", state="filtered"
+                )
             ),
         ),
         EndpointResult(
@@ -170,29 +180,88 @@ def sample_result() -> AuditResult:
             status=Status.ok,
             observations=Observations(
                 tcp=TcpObservation(state="open"),
-                smtp=SmtpObservation(banner="220 relay ESMTP", ehlo_before=_ehlo(("CRAM-MD5",), False)),
+                smtp=SmtpObservation(
+                    banner="220 relay ESMTP", ehlo_before=_ehlo(("CRAM-MD5",), False)
+                ),
             ),
         ),
     )
     findings = (
-        _finding("PS-SMTP-001", FindingSeverity.high, ("SMTP: plain-text login offered before TLS", "SMTP:TLS 之前提供明文登录"),
-                 "edge1.example.test", 25, MailProtocol.smtp, "transport.edge_to_edge", FLOW_EDGE,
-                 ("AUTH PLAIN LOGIN offered before STARTTLS", f"banner: 220 edge1.example.test ESMTP {HOSTILE}")),
-        _finding("PS-TLS-003", FindingSeverity.medium, ("Old TLS versions accepted", "接受旧版 TLS"),
-                 "edge1.example.test", 25, MailProtocol.smtp, "transport.edge_to_edge", FLOW_EDGE,
-                 ("TLSv1.0 accepted",)),
-        _finding("PS-TLS-010", FindingSeverity.low, ("Self-signed certificate", "自签名证书"),
-                 "edge1.example.test", 25, MailProtocol.smtp, "transport.edge_to_edge", FLOW_EDGE,
-                 ("=cmd|' /C calc'!A0 issuer equals subject: CN=edge1.example.test",)),
-        _finding("PS-SMTP-004", FindingSeverity.info, ("Microsoft Exchange identified by its EHLO keywords", "通过 EHLO 关键字识别出 Microsoft Exchange"),
-                 "hub1.example.test", 25, MailProtocol.smtp, "transport.edge_to_hub", FLOW_HUB,
-                 ("banner: 220 hub1.example.test Microsoft ESMTP MAIL Service ready",)),
-        _finding("PS-TCP-001", FindingSeverity.medium, ("Port closed (connection refused)", "端口关闭(连接被拒绝)"),
-                 "cas1.example.test", 143, MailProtocol.imap, "client_access.imap4", FLOW_IMAP,
-                 ("connection refused",)),
-        _finding("PS-SMTP-002", FindingSeverity.critical, ("SMTP: authentication method outside the reference's supported set", "SMTP:提供了参考文档支持范围之外的身份验证方法"),
-                 "198.51.100.7", 587, MailProtocol.smtp, None, None,
-                 ("AUTH CRAM-MD5 | `pipes` and ```fences```",)),
+        _finding(
+            "PS-SMTP-001",
+            FindingSeverity.high,
+            ("SMTP: plain-text login offered before TLS", "SMTP:TLS 之前提供明文登录"),
+            "edge1.example.test",
+            25,
+            MailProtocol.smtp,
+            "transport.edge_to_edge",
+            FLOW_EDGE,
+            (
+                "AUTH PLAIN LOGIN offered before STARTTLS",
+                f"banner: 220 edge1.example.test ESMTP {HOSTILE}",
+            ),
+        ),
+        _finding(
+            "PS-TLS-003",
+            FindingSeverity.medium,
+            ("Old TLS versions accepted", "接受旧版 TLS"),
+            "edge1.example.test",
+            25,
+            MailProtocol.smtp,
+            "transport.edge_to_edge",
+            FLOW_EDGE,
+            ("TLSv1.0 accepted",),
+        ),
+        _finding(
+            "PS-TLS-010",
+            FindingSeverity.low,
+            ("Self-signed certificate", "自签名证书"),
+            "edge1.example.test",
+            25,
+            MailProtocol.smtp,
+            "transport.edge_to_edge",
+            FLOW_EDGE,
+            ("=cmd|' /C calc'!A0 issuer equals subject: CN=edge1.example.test",),
+        ),
+        _finding(
+            "PS-SMTP-004",
+            FindingSeverity.info,
+            (
+                "Microsoft Exchange identified by its EHLO keywords",
+                "通过 EHLO 关键字识别出 Microsoft Exchange",
+            ),
+            "hub1.example.test",
+            25,
+            MailProtocol.smtp,
+            "transport.edge_to_hub",
+            FLOW_HUB,
+            ("banner: 220 hub1.example.test Microsoft ESMTP MAIL Service ready",),
+        ),
+        _finding(
+            "PS-TCP-001",
+            FindingSeverity.medium,
+            ("Port closed (connection refused)", "端口关闭(连接被拒绝)"),
+            "cas1.example.test",
+            143,
+            MailProtocol.imap,
+            "client_access.imap4",
+            FLOW_IMAP,
+            ("connection refused",),
+        ),
+        _finding(
+            "PS-SMTP-002",
+            FindingSeverity.critical,
+            (
+                "SMTP: authentication method outside the reference's supported set",
+                "SMTP:提供了参考文档支持范围之外的身份验证方法",
+            ),
+            "198.51.100.7",
+            587,
+            MailProtocol.smtp,
+            None,
+            None,
+            ("AUTH CRAM-MD5 | `pipes` and ```fences```",),
+        ),
     )
     return AuditResult(
         started="2026-11-28T03:00:00+00:00",
@@ -225,11 +294,41 @@ def sample_plan() -> Plan:
     return Plan(
         deployment="Example Org",
         hosts=(
-            HostInfo(name="internet", kind=HostKind.partner, zone="internet", addresses=("0.0.0.0/0",), roles=("remote_organization",)),
-            HostInfo(name="clients", kind=HostKind.client_population, zone="internal", addresses=("10.0.0.0/8",), roles=("pop_imap_client",)),
-            HostInfo(name="edge1", kind=HostKind.server, zone="perimeter", addresses=("192.0.2.10",), roles=("edge_transport",)),
-            HostInfo(name="hub1", kind=HostKind.server, zone="internal", addresses=("192.0.2.20",), roles=("hub_transport",)),
-            HostInfo(name="cas1", kind=HostKind.server, zone="internal", addresses=("192.0.2.30",), roles=("client_access",)),
+            HostInfo(
+                name="internet",
+                kind=HostKind.partner,
+                zone="internet",
+                addresses=("0.0.0.0/0",),
+                roles=("remote_organization",),
+            ),
+            HostInfo(
+                name="clients",
+                kind=HostKind.client_population,
+                zone="internal",
+                addresses=("10.0.0.0/8",),
+                roles=("pop_imap_client",),
+            ),
+            HostInfo(
+                name="edge1",
+                kind=HostKind.server,
+                zone="perimeter",
+                addresses=("192.0.2.10",),
+                roles=("edge_transport",),
+            ),
+            HostInfo(
+                name="hub1",
+                kind=HostKind.server,
+                zone="internal",
+                addresses=("192.0.2.20",),
+                roles=("hub_transport",),
+            ),
+            HostInfo(
+                name="cas1",
+                kind=HostKind.server,
+                zone="internal",
+                addresses=("192.0.2.30",),
+                roles=("client_access",),
+            ),
         ),
         zones=(
             ZoneInfo(name="internet", kind="external", cidrs=("0.0.0.0/0",)),
@@ -237,10 +336,20 @@ def sample_plan() -> Plan:
             ZoneInfo(name="internal", kind="internal", cidrs=("192.0.2.16/28", "10.0.0.0/8")),
         ),
         flows=(
-            _flow(FLOW_EDGE, "transport.edge_to_edge", "internet", "internet", "edge1", "perimeter", 25),
+            _flow(
+                FLOW_EDGE,
+                "transport.edge_to_edge",
+                "internet",
+                "internet",
+                "edge1",
+                "perimeter",
+                25,
+            ),
             _flow(FLOW_HUB, "transport.edge_to_hub", "edge1", "perimeter", "hub1", "internal", 25),
             _flow(FLOW_IMAP, "client_access.imap4", "clients", "internal", "cas1", "internal", 143),
             _flow(FLOW_POP, "client_access.pop3", "clients", "internal", "cas1", "internal", 110),
-            _flow(FLOW_UNAUDITED, "client_access.owa", "clients", "internal", "cas1", "internal", 443),
+            _flow(
+                FLOW_UNAUDITED, "client_access.owa", "clients", "internal", "cas1", "internal", 443
+            ),
         ),
     )

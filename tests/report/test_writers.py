@@ -1,0 +1,203 @@
+"""Every writer: the format table, golden files, and format-specific structure and safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from pathsec.audit.models import AuditResult, FindingSeverity
+from pathsec.report import WRITERS, ReportFormat, ReportInput, Writer, render, writer_for
+from pathsec.report.checks import CheckStatus, build_checks, overall_score, scores_by
+from report.golden import check_golden
+from report.sample import FLOW_EDGE, FLOW_UNAUDITED, HOSTILE, sample_plan, sample_result
+
+SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
+
+
+def _input(**kw: object) -> ReportInput:
+    kw.setdefault("plan", sample_plan())
+    return ReportInput(sample_result(), **kw)  # type: ignore[arg-type]
+
+
+def test_every_format_maps_to_a_writer() -> None:
+    assert set(WRITERS) == set(ReportFormat)
+    for fmt, cls in WRITERS.items():
+        assert issubclass(cls, Writer)
+        assert cls.format is fmt
+        assert isinstance(writer_for(fmt), cls)
+        assert render(fmt, _input()).strip()
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "kw"),
+    [
+        ("sample.md", ReportFormat.markdown, {}),
+        ("sample.zh.md", ReportFormat.markdown, {"lang": "zh"}),
+        ("sample.csv", ReportFormat.csv, {}),
+        ("sample.sarif", ReportFormat.sarif, {}),
+        ("sample.junit.xml", ReportFormat.junit, {}),
+        ("sample.html", ReportFormat.html, {}),
+        ("sample-noplan.html", ReportFormat.html, {"plan": None, "lang": "zh"}),
+    ],
+)
+def test_golden(name: str, fmt: ReportFormat, kw: dict[str, object]) -> None:
+    check_golden(name, render(fmt, _input(**kw)))
+
+
+def test_check_statuses_and_scores() -> None:
+    checks = build_checks(sample_result(), sample_plan())
+    status = {c.key: c.status for c in checks}
+    assert status == {
+        FLOW_EDGE: CheckStatus.finding,
+        "transport.edge_to_hub:edge1->hub1:tcp/25": CheckStatus.passed,  # info only
+        "client_access.imap4:clients->cas1:tcp/143": CheckStatus.closed,
+        "client_access.pop3:clients->cas1:tcp/110": CheckStatus.not_observable,
+        FLOW_UNAUDITED: CheckStatus.not_observable,
+        "198.51.100.7:587/smtp": CheckStatus.finding,
+    }
+    # edge flow: worst high (0.3); hub: 1.0; imap closed with a medium finding: 0.6;
+    # the unplanned endpoint: critical (0.0); two unobservable checks do not count.
+    assert overall_score(checks).score == round(100 * (0.3 + 1.0 + 0.6 + 0.0) / 4)
+    zones = {s.group: s for s in scores_by(checks, "zone")}
+    assert zones["perimeter"].score == 30
+    assert zones["internal"].score == 80 and zones["internal"].observed == 2
+    assert zones["internal"].checks == 4
+    roles = {s.group: s.score for s in scores_by(checks, "role")}
+    assert roles == {"client_access": 60, "edge_transport": 30, "hub_transport": 100}
+
+
+def test_fail_on_moves_the_finding_threshold() -> None:
+    checks = build_checks(sample_result(), sample_plan(), FindingSeverity.critical)
+    status = {c.key: c.status for c in checks}
+    assert status[FLOW_EDGE] is CheckStatus.passed
+    assert status["198.51.100.7:587/smtp"] is CheckStatus.finding
+
+
+def test_sarif_validates_and_maps_findings() -> None:
+    doc = json.loads(render(ReportFormat.sarif, _input()))
+    jsonschema.Draft4Validator(SCHEMA).validate(doc)
+    run = doc["runs"][0]
+    result = sample_result()
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == sorted(
+        {f.id for f in result.findings}
+    )
+    rules = run["tool"]["driver"]["rules"]
+    for r in run["results"]:
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels == {
+        "PS-SMTP-002": "error",
+        "PS-SMTP-001": "error",
+        "PS-TLS-003": "warning",
+        "PS-TCP-001": "warning",
+        "PS-TLS-010": "note",
+        "PS-SMTP-004": "note",
+    }
+    first = run["results"][0]
+    loc = first["locations"][0]
+    assert loc["physicalLocation"]["artifactLocation"]["uri"] == "smtp://edge1.example.test:25"
+    assert loc["logicalLocations"][0]["name"] == "edge1.example.test:25/smtp"
+    assert first["properties"]["path_id"] == "transport.edge_to_edge"
+    assert first["properties"]["flow_id"] == FLOW_EDGE
+    # Both languages in the rule help.
+    help_text = next(r for r in rules if r["id"] == "PS-SMTP-001")["help"]["text"]
+    assert "Fix PS-SMTP-001" in help_text and "修正 PS-SMTP-001" in help_text
+
+
+def test_sarif_schema_check_can_fail() -> None:
+    doc = json.loads(render(ReportFormat.sarif, _input()))
+    doc["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(SCHEMA).validate(doc)
+
+
+def test_junit_structure() -> None:
+    root = ET.fromstring(render(ReportFormat.junit, _input()))
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == 6 == int(root.get("tests", "0"))
+    by_name = {c.get("name"): c for c in cases}
+    edge = by_name[FLOW_EDGE]
+    failure = edge.find("failure")
+    assert failure is not None and failure.get("type") == "PS-SMTP-001"
+    assert "PS-TLS-010" in (failure.text or "")  # every failing finding is listed
+    assert by_name["transport.edge_to_hub:edge1->hub1:tcp/25"].find("failure") is None
+    assert "PS-SMTP-004" in (
+        by_name["transport.edge_to_hub:edge1->hub1:tcp/25"].findtext("system-out") or ""
+    )
+    assert by_name[FLOW_UNAUDITED].find("skipped") is not None
+    assert root.get("failures") == "3" and root.get("skipped") == "2"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"edge1", "hub1", "cas1", "198.51.100.7"}
+    assert sum(int(s.get("tests", "0")) for s in suites.values()) == 6
+    strict = ET.fromstring(render(ReportFormat.junit, _input(fail_on=FindingSeverity.critical)))
+    assert strict.get("failures") == "1"
+
+
+def test_csv_rows_and_formula_defused() -> None:
+    rows = list(csv.reader(io.StringIO(render(ReportFormat.csv, _input()))))
+    assert rows[0][:3] == ["severity", "id", "title"]
+    assert len(rows) == 1 + len(sample_result().findings)
+    evidence = {r[1]: r[8] for r in rows[1:]}
+    assert evidence["PS-TLS-010"].startswith("'=cmd")
+    assert evidence["PS-SMTP-001"].count("\n") == 1
+    assert "\x1b" not in render(ReportFormat.csv, _input())
+
+
+def test_markdown_escapes_server_text() -> None:
+    md = render(ReportFormat.markdown, _input())
+    assert "<script>" not in md.split("```")[0]  # outside code blocks no raw HTML
+    table_line = next(
+        line for line in md.splitlines() if "PS-SMTP-002" in line and line.startswith("|")
+    )
+    assert table_line.count(" | ") == 4  # the title's pipes did not add cells
+    block = re.search(r"(`{4,})text\nAUTH CRAM-MD5.*?\n\1", md, re.S)
+    assert block is not None  # the fence is longer than the ``` inside the evidence
+    assert "\x1b" not in md
+
+
+def test_json_round_trips() -> None:
+    text = render(ReportFormat.json, _input())
+    assert json.loads(text)["schema_version"] == 1
+    assert AuditResult.model_validate_json(text) == sample_result()
+
+
+def test_table_is_inert_and_translated() -> None:
+    en = render(ReportFormat.table, _input())
+    assert "\x1b" not in en and "\\x1b[31mRED" in en
+    zh = render(ReportFormat.table, _input(lang="zh"))
+    assert "严重性" in zh and "有发现" in zh
+
+
+def test_html_static_safety() -> None:
+    page = render(ReportFormat.html, _input())
+    assert HOSTILE not in page
+    assert "<script>alert(1)" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<script") == 1 and "innerHTML" not in page
+    # Self-contained: no external resources.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "@import" not in page and "url(" not in page
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    links = re.findall(r'<a href="#([^"]+)"', page)
+    assert links and all(link in ids for link in links)
+    assert page.count('class="edge-link"') == 5  # one edge per flow
+
+
+def test_html_csp_allows_only_its_own_script() -> None:
+    import base64
+    import hashlib
+
+    page = render(ReportFormat.html, _input())
+    script = re.search(r"<script>(.*?)</script>", page, re.S)
+    assert script is not None
+    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page
+    assert "default-src 'none'" in page
