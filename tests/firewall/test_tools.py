@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_iptables_restore_tests_every_iptables_output(
 
 
 def _render(files: dict[str, str]) -> dict[str, str]:
-    policy = yaml.safe_load(files["aerleon/policies/pathsec.yaml"])
+    policy = yaml.safe_load(files["aerleon/policies/pol/pathsec.yaml"])
     defs = naming.Naming()
     defs.ParseDefinitionsObject(
         {
@@ -126,3 +127,30 @@ def test_aerleon_renders_every_example(path: Path) -> None:
     }
     out = _render(files)
     assert out
+
+
+def test_aerleon_aclgen_renders_the_written_directory(tmp_path: Path) -> None:
+    """The layout pathsec writes is what aerleon's own ``aclgen`` command reads."""
+    plan = example_plan(EXAMPLES[0]) if EXAMPLES else lab_plan()
+    _write(tmp_path, plan, Target.aerleon)
+    out = tmp_path / "acl"
+    out.mkdir()
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aerleon",
+            "--base_directory",
+            str(tmp_path / "aerleon" / "policies"),
+            "--definitions_directory",
+            str(tmp_path / "aerleon" / "def"),
+            "--output_directory",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["pathsec.acl", "pathsec.jcl"]
+    assert "permit tcp" in (out / "pathsec.acl").read_text()

@@ -32,7 +32,7 @@ from pathsec.firewall.rules import (
 )
 from pathsec.plan.models import Plan
 
-POLICY_FILE = "aerleon/policies/pathsec.yaml"
+POLICY_FILE = "aerleon/policies/pol/pathsec.yaml"  # aclgen reads policies in subfolders
 NETWORKS_FILE = "aerleon/def/networks.yaml"
 SERVICES_FILE = "aerleon/def/services.yaml"
 
@@ -151,7 +151,7 @@ class AerleonGenerator(Generator):
     def render(
         self, plan: Plan, selection: Selection, options: GeneratorOptions
     ) -> tuple[RenderedFile, ...]:
-        """``aerleon/policies/pathsec.yaml`` and ``aerleon/def/{networks,services}.yaml``."""
+        """``aerleon/policies/pol/pathsec.yaml`` and ``aerleon/def/{networks,services}.yaml``."""
         policy, defs = build_policy(plan, selection, options)
         head = f"# pathsec aerleon policy, deployment {plan.deployment!r}\n"
         return (
