@@ -144,6 +144,10 @@ def _always_fail(*_: Any) -> AuthResult:
 class ExchangeSMTP(SMTP):
     """aiosmtpd's SMTP with Exchange's banner, per-TLS-state AUTH and NTLM/GSSAPI."""
 
+    # Exchange prompts AUTH LOGIN with "Username:"/"Password:" (334 VXNlcm5hbWU6).
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
     def __init__(self, handler: ExchangeHandler, tls: Any, loop: asyncio.AbstractEventLoop):
         # Exchange dates its banner per connection; aiosmtpd takes a fixed ident string.
         super().__init__(
