@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -93,10 +94,8 @@ def postgres() -> Iterator[str]:
         pid_file = data / "postmaster.pid"
         if pid_file.exists():  # pg_ctl could not stop it: end it by its PID
             pid = int(pid_file.read_text().split()[0])
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
         shutil.rmtree(base, ignore_errors=True)
 
 
