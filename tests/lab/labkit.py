@@ -95,9 +95,7 @@ class Line:
         self.sock.close()
 
 
-NEGOTIATE = base64.b64encode(
-    ntlm.Negotiate(flags=0xE2088297).pack()
-).decode()
+NEGOTIATE = base64.b64encode(ntlm.Negotiate(flags=0xE2088297).pack()).decode()
 
 
 def decode_challenge(b64: str) -> dict[str, object]:

@@ -9,6 +9,7 @@ import ssl
 import httpx
 import pytest
 from cryptography import x509
+
 from lab.labkit import EX2007_NTLM, NEGOTIATE, RunningLab, decode_challenge
 
 BUILD = "8.3.83.6"  # Exchange 2007 SP3, §8

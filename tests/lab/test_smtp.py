@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from lab.labkit import EX2007_NTLM, NEGOTIATE, Line, RunningLab, decode_challenge
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from lab.labkit import EX2007_NTLM, NEGOTIATE, Line, RunningLab, decode_challenge
 
 # nmap-service-probes, "Microsoft Exchange smtpd", plus the date shape of §1a/§1f.
 BANNER = re.compile(
@@ -110,7 +111,9 @@ def test_client_connector_transcript(lab_default: RunningLab) -> None:
 def test_edge_connector_has_no_auth(lab_default: RunningLab) -> None:
     c = Line(lab_default.ep("EDGE01", "smtp_edge"))
     try:
-        assert c.line().startswith("220 edge01.contoso.local Microsoft ESMTP MAIL Service ready at ")
+        assert c.line().startswith(
+            "220 edge01.contoso.local Microsoft ESMTP MAIL Service ready at "
+        )
         c.send("EHLO x")
         lines = c.smtp_reply()
     finally:

@@ -164,11 +164,19 @@ class Lab:
             self.profile = self.profile.model_copy(update={"servers": servers})
         self.ports = ports
         self._own_state = state_dir is None
-        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="pathsec-lab-"))
+        self._state_dir = state_dir
         self.certs: dict[str, CertFiles] = {}
         self.endpoints: tuple[Endpoint, ...] = ()
         self._servers: list[Listener] = []
         self._conns: set[asyncio.BaseTransport] = set()
+
+    @property
+    def state_dir(self) -> Path:
+        """Where certificates (and by default the lab's files) go; a temporary folder unless
+        given, made on first use and removed by :meth:`stop`."""
+        if self._state_dir is None:
+            self._state_dir = Path(tempfile.mkdtemp(prefix="pathsec-lab-"))
+        return self._state_dir
 
     def _port(self, service: Service) -> int:
         real = SERVICE_PORTS[service]
@@ -252,8 +260,9 @@ class Lab:
         for s in servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(s.wait_closed(), 2.0)
-        if self._own_state:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+        if self._own_state and self._state_dir is not None:
+            shutil.rmtree(self._state_dir, ignore_errors=True)
+            self._state_dir = None
 
     async def __aenter__(self) -> Lab:
         await self.start()

@@ -39,8 +39,10 @@ def error_reply(realm: str, request: bytes, now: dt.datetime | None = None) -> b
         req, _ = decoder.decode(request, asn1Spec=AS_REQ())
         body = req["req-body"]
         if body["cname"].hasValue():
+            names = [str(n) for n in body["cname"]["name-string"]]
+            client = Principal("/".join(names), type=int(body["cname"]["name-type"]))
             err["crealm"] = realm
-            err["cname"] = body["cname"]
+            seq_set(err, "cname", client.components_to_asn1)
     seq_set(err, "sname", sname.components_to_asn1)
     return bytes(encoder.encode(err))
 
