@@ -1,0 +1,101 @@
+"""``pathsec lab up`` / ``lab down`` as subprocesses: files, ports, and no process left."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from pathsec.lab.core import high_port
+from pathsec.lab.daemon import alive
+from pathsec.topology.loader import load_deployment
+
+CLI = [sys.executable, "-c", "from pathsec.cli.main import entry; entry()"]
+# Addresses of this test's own lab, so that it never meets a lab someone else runs.
+ADDRESSES = {
+    "EX2007": "127.0.77.10",
+    "DC01": "127.0.77.11",
+    "UM01": "127.0.77.12",
+    "EDGE01": "127.0.77.130",
+}
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def _profile(tmp_path: Path) -> Path:
+    text = (resources.files("pathsec.lab") / "profiles" / "misconfigured.yaml").read_text()
+    doc = yaml.safe_load(text)
+    for s in doc["servers"]:
+        s["address"] = ADDRESSES[s["name"]]
+    path = tmp_path / "lab-profile.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_high_port_mapping() -> None:
+    assert [high_port(p) for p in (25, 443, 5061, 50389, 50636)] == [
+        20025,
+        20443,
+        25061,
+        30389,
+        30636,
+    ]
+
+
+def test_up_then_down_leaves_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    up = _run("lab", "up", "--profile", str(_profile(tmp_path)), "--state-dir", str(state))
+    pid = int((state / "lab.pid").read_text()) if (state / "lab.pid").exists() else None
+    try:
+        assert up.returncode == 0, up.stderr
+        assert pid is not None and alive(pid)
+        assert "127.0.77.10:20025" in up.stdout and "127.0.77.130:23389" in up.stdout
+        doc = json.loads((state / "lab-endpoints.json").read_text())
+        assert doc["port_mode"] == "high"
+        assert [d["id"] for d in doc["deviations"]][:2] == ["LAB-MIS-001", "LAB-MIS-002"]
+        for e in doc["endpoints"]:
+            assert e["port"] == high_port(e["real_port"])
+            with socket.create_connection((e["address"], e["port"]), timeout=5):
+                pass
+        dep = load_deployment(state / "deployment.yaml")
+        assert sorted(a for s in dep.servers for a in s.addresses) == sorted(ADDRESSES.values())
+        assert (state / "certs" / "EX2007.pem").is_file()
+
+        again = _run("lab", "up", "--profile", str(_profile(tmp_path)), "--state-dir", str(state))
+        assert again.returncode == 3 and "already runs" in again.stderr
+
+        down = _run("lab", "down", "--state-dir", str(state))
+        assert down.returncode == 0, down.stderr
+        assert f"stopped pid {pid}" in down.stderr
+        assert not alive(pid)
+        assert not (state / "lab.pid").exists()
+        assert not (state / "lab-endpoints.json").exists()
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.77.10", 20025), timeout=1),
+        ):
+            raise AssertionError("port 20025 still accepts connections")
+        second = _run("lab", "down", "--state-dir", str(state))
+        assert second.returncode == 0 and "no lab was running" in second.stderr
+    finally:
+        if pid is not None and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_bad_profile_is_one_line_exit_2(tmp_path: Path) -> None:
+    r = _run("lab", "up", "--profile", "nonesuch", "--state-dir", str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "pathsec: error: --profile: 'nonesuch': not default, hardened, misconfigured nor a file"
+    ]
+    assert not (tmp_path / "lab.pid").exists()
