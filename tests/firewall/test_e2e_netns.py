@@ -2,7 +2,7 @@
 
 One namespace per host and per client population, one switch namespace (a bridge) per
 zone, one router namespace per network firewall with the generated nftables forward
-ruleset (or iptables-restore files); servers load their generated host (input) ruleset. Listeners answer on every
+ruleset (or iptables-restore files); the DC loads its host (input) ruleset. Listeners answer on every
 planned destination port (TCP and UDP; for ranges both ends and the middle); from each
 source namespace every planned flow must connect, and unplanned flows must be dropped
 (time out) although a listener is there. Addresses: 10.213.x.x and fd00:213::/64 only,
