@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report.sample import HOSTILE, sample_plan, sample_result
 
 from pathsec.report import ReportFormat, ReportInput, render
+from report.sample import HOSTILE, sample_plan, sample_result
 
 pytestmark = pytest.mark.browser
 

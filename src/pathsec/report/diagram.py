@@ -19,6 +19,12 @@ BOX_GAP = 18
 TOP = 56
 LEFT = 20
 ROW_H = 18
+_DRAW_ORDER = (
+    CheckStatus.not_observable,
+    CheckStatus.passed,
+    CheckStatus.closed,
+    CheckStatus.finding,
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,8 @@ def plan_diagram(plan: Plan, checks: list[Check]) -> Diagram:
         d, mx, my = _curve(x1, sy, x2, dy, 30 + 16 * n)
         edges.append(Edge(c.anchor, c.label, c.status, d, mx, my))
     width = LEFT * 2 + len(zone_names) * (COL_W + COL_GAP)
+    # Grey edges first, so that coloured ones are drawn on top of them.
+    edges.sort(key=lambda e: _DRAW_ORDER.index(e.status))
     return Diagram(width, TOP + col_h, tuple(columns), tuple(boxes.values()), tuple(edges))
 
 

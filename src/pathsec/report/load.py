@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,42 +73,14 @@ def load_result(path: str | Path) -> AuditResult:
     return _validate(AuditResult, _json(text, str(p)), text, str(p))
 
 
-def _planner() -> Any:
-    """The planner's deployment-file entry point, when the planner provides one."""
-    for module, name in (
-        ("pathsec.plan", "plan_file"),
-        ("pathsec.plan", "build_plan_from_file"),
-        ("pathsec.plan", "load_plan"),
-        ("pathsec.plan.planner", "plan_file"),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
 def load_plan(path: str | Path) -> Plan:
-    """A plan JSON file, or a deployment YAML file run through the planner."""
+    """A plan JSON file (``pathsec plan --format json``), or a deployment YAML file to plan."""
     p = Path(path)
-    text = _read(p)
     if p.suffix.lower() == ".json":
+        text = _read(p)
         return _validate(Plan, _json(text, str(p)), text, str(p))
-    planner = _planner()
-    if planner is None:
-        raise InputError(
-            InputProblem(
-                str(p),
-                None,
-                None,
-                "not a plan JSON file and no planner is available; "
-                "pass the plan as JSON (pathsec plan --format json)",
-            )
-        )
-    plan = planner(p)
-    if not isinstance(plan, Plan):
-        raise InputError(InputProblem(str(p), None, None, "the planner returned no plan"))
-    return plan
+    from pathsec.catalog.loader import load_builtin
+    from pathsec.plan import build_plan
+    from pathsec.topology.loader import load_deployment
+
+    return build_plan(load_builtin(), load_deployment(p), str(p))
