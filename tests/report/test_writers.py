@@ -201,3 +201,23 @@ def test_html_csp_allows_only_its_own_script() -> None:
     digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in page
     assert "default-src 'none'" in page
+
+
+@pytest.mark.parametrize("fmt", list(ReportFormat))
+def test_empty_result_renders(fmt: ReportFormat) -> None:
+    empty = AuditResult(
+        started="s", finished="f", complete=False, profile="reference", endpoints=(), findings=()
+    )
+    text = render(fmt, ReportInput(empty))
+    assert text.strip()
+    if fmt is ReportFormat.sarif:
+        doc = json.loads(text)
+        jsonschema.Draft4Validator(SCHEMA).validate(doc)
+        assert (
+            doc["runs"][0]["results"] == []
+            and doc["runs"][0]["invocations"][0]["executionSuccessful"] is False
+        )
+    if fmt is ReportFormat.junit:
+        assert ET.fromstring(text).get("tests") == "0"
+    if fmt is ReportFormat.html:
+        assert "The run was cut short" in text and "No findings." in text
