@@ -138,3 +138,20 @@ def test_https_certificate_verifies_against_itself(lab_default: RunningLab) -> N
     assert der is not None
     cert = x509.load_der_x509_certificate(der)
     assert cert.not_valid_after_utc > dt.datetime.now(dt.UTC)
+
+
+def test_empty_host_leaks_the_server_address(lab_default: RunningLab) -> None:
+    """HTTP/1.0 without Host: the realm names the internal address (§4, KB 967342)."""
+    e = lab_default.ep("EX2007", "https")
+    with (
+        socket.create_connection((e.address, e.port), timeout=5) as raw,
+        ssl._create_unverified_context().wrap_socket(raw) as tls,
+    ):
+        tls.sendall(b"GET /Autodiscover/Autodiscover.xml HTTP/1.0\r\n\r\n")
+        data = b""
+        while chunk := tls.recv(4096):
+            data += chunk
+    head = data.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    assert head[0] == "HTTP/1.1 401 Unauthorized"
+    assert f'WWW-Authenticate: Basic realm="{e.address}"' in head
+    assert "Connection: close" in head

@@ -9,12 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 
+import pytest
 import yaml
 
-from pathsec.lab.core import high_port
+from pathsec.lab.core import Lab, LabError, high_port
 from pathsec.lab.daemon import alive
 from pathsec.topology.loader import load_deployment
 
@@ -99,3 +101,44 @@ def test_bad_profile_is_one_line_exit_2(tmp_path: Path) -> None:
         "pathsec: error: --profile: 'nonesuch': not default, hardened, misconfigured nor a file"
     ]
     assert not (tmp_path / "lab.pid").exists()
+
+
+def test_foreground_stops_on_sigterm(tmp_path: Path) -> None:
+    state = tmp_path / "fg"
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "lab",
+            "up",
+            "--foreground",
+            "--profile",
+            str(_profile(tmp_path)),
+            "--state-dir",
+            str(state),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (
+            not (state / "lab.pid").exists() and proc.poll() is None and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        assert (state / "lab.pid").read_text().strip() == str(proc.pid)
+        with socket.create_connection(("127.0.77.12", 25060), timeout=5):
+            pass
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        assert not (state / "lab.pid").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_addresses_must_be_loopback() -> None:
+    with pytest.raises(LabError, match="not an IPv4 loopback"):
+        Lab("default", addresses={"EX2007": "10.0.0.1"})
+    with pytest.raises(LabError, match="unknown servers"):
+        Lab("default", addresses={"NOPE": "127.0.0.9"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import shutil
@@ -157,6 +158,13 @@ class Lab:
             unknown = set(addresses) - {s.name for s in self.profile.servers}
             if unknown:
                 raise LabError(f"addresses for unknown servers: {sorted(unknown)}")
+            for name, addr in addresses.items():
+                try:
+                    loopback = ipaddress.ip_address(addr).is_loopback
+                except ValueError:
+                    loopback = False
+                if not loopback or ":" in addr:
+                    raise LabError(f"{name}: {addr!r} is not an IPv4 loopback address (127.x)")
             servers = tuple(
                 s.model_copy(update={"address": addresses.get(s.name, s.address)})
                 for s in self.profile.servers
