@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,12 +22,13 @@ from pathsec.lab.daemon import alive
 from pathsec.topology.loader import load_deployment
 
 CLI = [sys.executable, "-c", "from pathsec.cli.main import entry; entry()"]
-# Addresses of this test's own lab, so that it never meets a lab someone else runs.
+# A random 127.x.y.0/24 per run, so that concurrent runs (CI and local) never share ports.
+_NET = f"127.{random.randint(100, 250)}.{random.randint(1, 250)}"
 ADDRESSES = {
-    "EX2007": "127.0.77.10",
-    "DC01": "127.0.77.11",
-    "UM01": "127.0.77.12",
-    "EDGE01": "127.0.77.130",
+    "EX2007": f"{_NET}.10",
+    "DC01": f"{_NET}.11",
+    "UM01": f"{_NET}.12",
+    "EDGE01": f"{_NET}.130",
 }
 
 
@@ -61,7 +63,8 @@ def test_up_then_down_leaves_nothing(tmp_path: Path) -> None:
     try:
         assert up.returncode == 0, up.stderr
         assert pid is not None and alive(pid)
-        assert "127.0.77.10:20025" in up.stdout and "127.0.77.130:23389" in up.stdout
+        assert f"{ADDRESSES['EX2007']}:20025" in up.stdout
+        assert f"{ADDRESSES['EDGE01']}:23389" in up.stdout
         doc = json.loads((state / "lab-endpoints.json").read_text())
         assert doc["port_mode"] == "high"
         assert [d["id"] for d in doc["deviations"]][:2] == ["LAB-MIS-001", "LAB-MIS-002"]
@@ -84,7 +87,7 @@ def test_up_then_down_leaves_nothing(tmp_path: Path) -> None:
         assert not (state / "lab-endpoints.json").exists()
         with (
             contextlib.suppress(OSError),
-            socket.create_connection(("127.0.77.10", 20025), timeout=1),
+            socket.create_connection((ADDRESSES["EX2007"], 20025), timeout=1),
         ):
             raise AssertionError("port 20025 still accepts connections")
         second = _run("lab", "down", "--state-dir", str(state))
@@ -126,7 +129,7 @@ def test_foreground_stops_on_sigterm(tmp_path: Path) -> None:
         ):
             time.sleep(0.05)
         assert (state / "lab.pid").read_text().strip() == str(proc.pid)
-        with socket.create_connection(("127.0.77.12", 25060), timeout=5):
+        with socket.create_connection((ADDRESSES["UM01"], 25060), timeout=5):
             pass
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
