@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pathsec.cli.main import run
 from pathsec.lab.core import Lab, LabError, high_port
 from pathsec.lab.daemon import alive
 from pathsec.topology.loader import load_deployment
@@ -56,7 +57,7 @@ def test_high_port_mapping() -> None:
     ]
 
 
-def test_up_then_down_leaves_nothing(tmp_path: Path) -> None:
+def test_up_then_down_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state"
     up = _run("lab", "up", "--profile", str(_profile(tmp_path)), "--state-dir", str(state))
     pid = int((state / "lab.pid").read_text()) if (state / "lab.pid").exists() else None
@@ -76,8 +77,11 @@ def test_up_then_down_leaves_nothing(tmp_path: Path) -> None:
         assert sorted(a for s in dep.servers for a in s.addresses) == sorted(ADDRESSES.values())
         assert (state / "certs" / "EX2007.pem").is_file()
 
-        again = _run("lab", "up", "--profile", str(_profile(tmp_path)), "--state-dir", str(state))
-        assert again.returncode == 3 and "already runs" in again.stderr
+        # In-process from here on where no process is started: the CLI import costs seconds.
+        assert (
+            run(["lab", "up", "--profile", str(_profile(tmp_path)), "--state-dir", str(state)]) == 3
+        )
+        assert "already runs" in capsys.readouterr().err
 
         down = _run("lab", "down", "--state-dir", str(state))
         assert down.returncode == 0, down.stderr
@@ -90,17 +94,16 @@ def test_up_then_down_leaves_nothing(tmp_path: Path) -> None:
             socket.create_connection((ADDRESSES["EX2007"], 20025), timeout=1),
         ):
             raise AssertionError("port 20025 still accepts connections")
-        second = _run("lab", "down", "--state-dir", str(state))
-        assert second.returncode == 0 and "no lab was running" in second.stderr
+        assert run(["lab", "down", "--state-dir", str(state)]) == 0
+        assert "no lab was running" in capsys.readouterr().err
     finally:
         if pid is not None and alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
-def test_bad_profile_is_one_line_exit_2(tmp_path: Path) -> None:
-    r = _run("lab", "up", "--profile", "nonesuch", "--state-dir", str(tmp_path))
-    assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == [
+def test_bad_profile_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["lab", "up", "--profile", "nonesuch", "--state-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         "pathsec: error: --profile: 'nonesuch': not default, hardened, misconfigured nor a file"
     ]
     assert not (tmp_path / "lab.pid").exists()
