@@ -68,9 +68,9 @@ def test_deployment_audit_uses_plan_flows(tmp_path, capsys):
         default=b"{tag} BAD Command Error.\r\n",
     )
     with serve(script, host=f"{NET}.2", port=143):
-        rc = run(["audit", str(dep), "-q", "-f", "json", "--timeout", "2"])
+        rc = run(["audit", str(dep), "-q", "-f", "json", "--timeout", "2", "--from", "clients"])
     doc = json.loads(capsys.readouterr().out)
-    eps = {(e["host"], e["port"]): e for e in doc["endpoints"]}
+    eps = {(e["host"], e["port"]): e for e in doc["endpoints"] if e["expect"] == "open"}
     assert set(eps) == {(f"{NET}.2", p) for p in (110, 995, 143, 993)}
     imap = eps[(f"{NET}.2", 143)]
     assert imap["flow_id"] == "client_access.imap4:mailers>EX1:tcp/143"

@@ -60,6 +60,8 @@ def stages(target: Target) -> tuple[tuple[ProbeKind, ...], ...]:
     """The probe stages for a target's protocol."""
     family = target.protocol.family
     app = (family,) if family is not None else ()
+    if target.protocol.transport == "udp":  # no connect to test first; the probe says it all
+        return (app,)
     return ((ProbeKind.tcp,), app, (ProbeKind.tls, ProbeKind.ntlm))
 
 
@@ -144,6 +146,8 @@ def _result(target: Target, seen: Mapping[ProbeKind, Observation]) -> EndpointRe
         protocol=target.protocol,
         path_id=target.path_id,
         flow_id=target.flow_id,
+        expect=target.expect,
+        from_zone=target.from_zone,
         status=status,
         reason=reason,
         observations=obs,

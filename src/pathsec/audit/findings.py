@@ -119,6 +119,8 @@ def _no_tls(ctx: Context) -> Sequence[str]:
     exp = ctx.target.expectations
     if exp is None or not exp.encryption_supported or not ctx.app_ok():
         return []
+    if ctx.family not in (ProbeKind.smtp, ProbeKind.pop3, ProbeKind.imap):
+        return []  # STARTTLS protocols only; LDAP, HTTP and SIP have their own checks
     if ctx.target.protocol.implicit_tls:
         return []
     obs = ctx.app()
@@ -536,12 +538,23 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def _register_network_checks() -> None:
+    from pathsec.audit.findings_net import NET_CHECKS
+
+    CHECKS.update({c.id: c for c in NET_CHECKS})
+
+
+_register_network_checks()
+
+
 def evaluate(target: Target, result: EndpointResult, profile: Profile) -> list[Finding]:
     """Run the profile's checks on one endpoint."""
     ctx = Context(target, result, profile)
     out: list[Finding] = []
     for check_id, severity in profile.checks.items():
         check = CHECKS[check_id]
+        if (target.expect == "closed") != check_id.startswith("PS-ZONE-"):
+            continue  # a port the plan keeps closed is graded by the zone checks alone
         fam = target.protocol.family
         if (
             check.family is not None
@@ -563,6 +576,7 @@ def evaluate(target: Target, result: EndpointResult, profile: Profile) -> list[F
                 protocol=target.protocol,
                 path_id=target.path_id,
                 flow_id=target.flow_id,
+                from_zone=target.from_zone,
                 evidence=tuple(evidence),
             )
         )

@@ -8,12 +8,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.probes.base import Endpoint, MailProtocol, Status
+from pathsec.probes.dns import DnsObservation
+from pathsec.probes.http import HttpObservation
 from pathsec.probes.imap import ImapObservation
+from pathsec.probes.kerberos import KerberosObservation
+from pathsec.probes.ldap import LdapObservation
 from pathsec.probes.ntlm import NtlmObservation
 from pathsec.probes.pop3 import Pop3Observation
+from pathsec.probes.rpc import RpcObservation
+from pathsec.probes.sip import SipObservation
+from pathsec.probes.smb import SmbObservation
 from pathsec.probes.smtp import SmtpObservation
 from pathsec.probes.tcp import TcpObservation
 from pathsec.probes.tls import TlsObservation
+from pathsec.probes.udp import UdpObservation
 
 SCHEMA_VERSION = 1
 
@@ -61,10 +69,23 @@ class Target(_Frozen):
     trusted_source: bool = Field(
         default=False, description="The audited source zone is trusted (NTLM disclosure check)."
     )
+    domain: str | None = Field(
+        default=None, description="Active Directory domain (DNS SOA/SRV, Kerberos realm)."
+    )
+    rpc_range: tuple[int, int] | None = Field(
+        default=None, description="Configured RPC dynamic port range of the host (KB 154596)."
+    )
+    expect: Literal["open", "closed"] = Field(
+        default="open",
+        description="closed: the plan keeps this port closed to the audited zone.",
+    )
+    from_zone: str | None = Field(default=None, description="The zone audited from.")
 
     def endpoint(self) -> Endpoint:
         """The probe-level endpoint."""
-        return Endpoint(self.host, self.port, self.protocol, self.server_name)
+        return Endpoint(
+            self.host, self.port, self.protocol, self.server_name, self.path_id, self.domain
+        )
 
 
 class Observations(_Frozen):
@@ -76,6 +97,14 @@ class Observations(_Frozen):
     pop3: Pop3Observation | None = None
     imap: ImapObservation | None = None
     ntlm: NtlmObservation | None = None
+    http: HttpObservation | None = None
+    ldap: LdapObservation | None = None
+    kerberos: KerberosObservation | None = None
+    dns: DnsObservation | None = None
+    rpc: RpcObservation | None = None
+    smb: SmbObservation | None = None
+    sip: SipObservation | None = None
+    udp: UdpObservation | None = None
 
 
 class EndpointResult(_Frozen):
@@ -86,6 +115,8 @@ class EndpointResult(_Frozen):
     protocol: MailProtocol
     path_id: str | None
     flow_id: str | None = None
+    expect: Literal["open", "closed"] = "open"
+    from_zone: str | None = None
     status: Status
     reason: str | None = None
     observations: Observations
@@ -110,6 +141,7 @@ class Finding(_Frozen):
     protocol: MailProtocol
     path_id: str | None
     flow_id: str | None = None
+    from_zone: str | None = None
     evidence: tuple[str, ...]
 
 

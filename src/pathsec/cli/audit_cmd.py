@@ -19,7 +19,7 @@ from pathsec.audit.run import audit, result_json, worst
 from pathsec.audit.targets import parse_target, read_targets_file
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
-from pathsec.errors import InputError, InputProblem, PathsecError
+from pathsec.errors import InputError, InputProblem
 from pathsec.probes.base import ProbeSettings, clean_text
 
 
@@ -59,25 +59,53 @@ class RichObserver:
         self.progress.stop()
 
 
-def _deployment_targets(path: Path) -> list[Target]:
-    """Plan the deployment file and turn each planned mail flow into a target."""
-    from pathsec.audit.plan_targets import targets_from_plan
-    from pathsec.catalog import load_builtin
+def _deployment_targets(
+    path: Path, from_zone: str | None = None, domain: str | None = None
+) -> list[Target]:
+    """Plan the deployment file (or read a plan JSON); every planned flow becomes a target."""
+    from pathsec.audit.deployment import deployment_targets, load_plan
 
-    try:
-        from pathsec.plan import build_plan
-        from pathsec.topology.loader import load_deployment
-    except ImportError as exc:  # the planner is a separate stage; say so plainly
-        raise PathsecError(f"auditing a deployment needs the planner: {exc}") from None
-    plan = build_plan(load_builtin(), load_deployment(path), str(path))
-    targets, skipped = targets_from_plan(plan)
-    for note in skipped:
-        err_console().print(f"pathsec: skipped {clean_text(note)}", markup=False)
+    targets = deployment_targets(load_plan(path), from_zone, domain)
     if not targets:
-        raise InputError(
-            InputProblem(str(path), None, None, "the plan has no SMTP, POP3 or IMAP flow to audit")
-        )
+        raise InputError(InputProblem(str(path), None, None, "the plan has no flow to audit"))
     return targets
+
+
+def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path | None) -> None:
+    """Print what the audit would do, send nothing."""
+    from pathsec.audit.deployment import load_plan, plan_dry_run
+
+    run = plan_dry_run(load_plan(path), from_zone)
+    text = run.model_dump_json(indent=2) + "\n"
+    if output is not None:
+        write_atomic(output, text)
+    if fmt is AuditFormat.json:
+        emit(text)
+        return
+    emit(
+        Tabular(
+            ["path", "endpoint", "protocol", "probe", "from zone", "expect"],
+            [
+                [
+                    c.path_id or "",
+                    f"{c.destination} {c.host}:{c.port}",
+                    c.protocol.value,
+                    c.probe,
+                    c.from_zone or "",
+                    c.expect,
+                ]
+                for c in run.checks
+            ],
+            title=f"Checks ({len(run.checks)})",
+        )
+    )
+    emit(
+        Tabular(
+            ["path", "not observable because", "how to verify"],
+            [[n.path_id, n.reason, n.how_to_verify] for n in run.not_observable],
+            title=f"Not observable from the network ({len(run.not_observable)})",
+        )
+    )
 
 
 def _rows(result: AuditResult, lang: Lang) -> tuple[Tabular, Tabular]:
@@ -165,8 +193,37 @@ def audit_command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of finding titles.")] = Lang.en,
+    from_zone: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Audit a deployment from this zone: planned flows must work, the rest be closed.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Send nothing; print the checks and what is not observable from the network.",
+        ),
+    ] = False,
+    ad_domain: Annotated[
+        str | None, typer.Option("--ad-domain", help="AD domain for DNS and Kerberos checks.")
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Baseline policy (pathsec baseline): report drift from it."),
+    ] = None,
 ) -> None:
     """Probe SMTP, POP3 and IMAP endpoints (before and after TLS) and report findings."""
+    if (from_zone is not None or dry_run) and deployment is None:
+        raise InputError(
+            InputProblem("pathsec audit", None, None, "--from and --dry-run need a deployment")
+        )
+    if dry_run:
+        assert deployment is not None
+        _dry_run(deployment, from_zone, fmt, output)
+        return
     prof = load_profile(profile)
     if source_address is not None:
         try:
@@ -181,7 +238,7 @@ def audit_command(
     if targets_file is not None:
         targets += read_targets_file(targets_file)
     if deployment is not None:
-        targets += _deployment_targets(deployment)
+        targets += _deployment_targets(deployment, from_zone, ad_domain)
     if not targets:
         raise InputError(
             InputProblem(

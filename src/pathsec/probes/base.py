@@ -38,10 +38,22 @@ class ProbeKind(StrEnum):
     pop3 = "pop3"
     imap = "imap"
     ntlm = "ntlm"
+    http = "http"
+    ldap = "ldap"
+    kerberos = "kerberos"
+    dns = "dns"
+    rpc = "rpc"
+    smb = "smb"
+    sip = "sip"
+    udp = "udp"
 
 
-class MailProtocol(StrEnum):
-    """What an endpoint speaks; the ``s`` variants start with TLS (implicit TLS)."""
+class AppProtocol(StrEnum):
+    """What an endpoint speaks; the ``s`` variants start with TLS (implicit TLS).
+
+    Values are the JSON contract: new protocols are only ever added. ``cldap``,
+    ``kerberos-udp``, ``dns-udp`` and ``udp`` are carried over UDP; all others over TCP.
+    """
 
     smtp = "smtp"
     smtps = "smtps"
@@ -51,28 +63,76 @@ class MailProtocol(StrEnum):
     imaps = "imaps"
     tls = "tls"
     tcp = "tcp"
+    http = "http"
+    https = "https"
+    ldap = "ldap"
+    ldaps = "ldaps"
+    kerberos = "kerberos"
+    dns = "dns"
+    rpc = "rpc"
+    smb = "smb"
+    sip = "sip"
+    sips = "sips"
+    cldap = "cldap"
+    kerberos_udp = "kerberos-udp"
+    dns_udp = "dns-udp"
+    udp = "udp"
 
     @property
     def implicit_tls(self) -> bool:
         """True when the connection starts with a TLS handshake."""
-        return self in (
-            MailProtocol.smtps,
-            MailProtocol.pop3s,
-            MailProtocol.imaps,
-            MailProtocol.tls,
-        )
+        return self in _IMPLICIT_TLS
+
+    @property
+    def transport(self) -> str:
+        """``udp`` for the datagram protocols, ``tcp`` for every other."""
+        return "udp" if self in _UDP else "tcp"
 
     @property
     def family(self) -> ProbeKind | None:
         """The application probe for this protocol (None for bare tcp/tls)."""
-        return {
-            MailProtocol.smtp: ProbeKind.smtp,
-            MailProtocol.smtps: ProbeKind.smtp,
-            MailProtocol.pop3: ProbeKind.pop3,
-            MailProtocol.pop3s: ProbeKind.pop3,
-            MailProtocol.imap: ProbeKind.imap,
-            MailProtocol.imaps: ProbeKind.imap,
-        }.get(self)
+        return _FAMILY.get(self)
+
+
+#: Older name of :class:`AppProtocol`, from when only mail protocols were probed.
+MailProtocol = AppProtocol
+
+_IMPLICIT_TLS = frozenset(
+    {
+        AppProtocol.smtps,
+        AppProtocol.pop3s,
+        AppProtocol.imaps,
+        AppProtocol.tls,
+        AppProtocol.https,
+        AppProtocol.ldaps,
+        AppProtocol.sips,
+    }
+)
+_UDP = frozenset(
+    {AppProtocol.cldap, AppProtocol.kerberos_udp, AppProtocol.dns_udp, AppProtocol.udp}
+)
+_FAMILY: dict[AppProtocol, ProbeKind] = {
+    AppProtocol.smtp: ProbeKind.smtp,
+    AppProtocol.smtps: ProbeKind.smtp,
+    AppProtocol.pop3: ProbeKind.pop3,
+    AppProtocol.pop3s: ProbeKind.pop3,
+    AppProtocol.imap: ProbeKind.imap,
+    AppProtocol.imaps: ProbeKind.imap,
+    AppProtocol.http: ProbeKind.http,
+    AppProtocol.https: ProbeKind.http,
+    AppProtocol.ldap: ProbeKind.ldap,
+    AppProtocol.ldaps: ProbeKind.ldap,
+    AppProtocol.kerberos: ProbeKind.kerberos,
+    AppProtocol.kerberos_udp: ProbeKind.kerberos,
+    AppProtocol.dns: ProbeKind.dns,
+    AppProtocol.dns_udp: ProbeKind.dns,
+    AppProtocol.rpc: ProbeKind.rpc,
+    AppProtocol.smb: ProbeKind.smb,
+    AppProtocol.sip: ProbeKind.sip,
+    AppProtocol.sips: ProbeKind.sip,
+    AppProtocol.cldap: ProbeKind.udp,
+    AppProtocol.udp: ProbeKind.udp,
+}
 
 
 class Status(StrEnum):
@@ -100,12 +160,18 @@ class Observation(BaseModel):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One host:port and the protocol spoken there."""
+    """One host:port and the protocol spoken there.
+
+    ``path_id`` lets a probe pick what to ask for (the HTTP probe: the path's virtual
+    directories); ``domain`` is the Active Directory domain (DNS, Kerberos).
+    """
 
     host: str
     port: int
-    protocol: MailProtocol
+    protocol: AppProtocol
     server_name: str | None = None
+    path_id: str | None = None
+    domain: str | None = None
 
     @property
     def label(self) -> str:

@@ -1,0 +1,315 @@
+"""HTTP(S) probe of Exchange virtual directories: status, authentication offered, redirects.
+
+One GET per virtual directory of the endpoint's catalog path (every directory when the path
+is unknown), without credentials and without following redirects; the body is streamed and
+cut at ``max_reply_bytes``. With ``--ntlm-info`` two more requests per directory carry an
+NTLMSSP NEGOTIATE, once as ``Authorization: NTLM`` and once SPNEGO-wrapped as
+``Authorization: Negotiate``, and the server's CHALLENGE is decoded (names, OS version).
+TLS versions and the certificate come from the ``tls`` probe (``https`` is implicit TLS).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+from spnego._context import GSSMech
+from spnego._spnego import NegTokenInit, NegTokenResp, unpack_token
+
+from pathsec.probes.base import (
+    AppProtocol,
+    Attempt,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Status,
+    Transcript,
+    clean_text,
+    guarded,
+)
+from pathsec.probes.ntlm import NtlmObservation, decode_challenge, negotiate_message
+
+#: Every Exchange 2007 virtual directory pathsec knows.
+ALL_VDIRS = (
+    "/owa",
+    "/Autodiscover/Autodiscover.xml",
+    "/EWS/Exchange.asmx",
+    "/Microsoft-Server-ActiveSync",
+    "/Rpc/rpcproxy.dll",
+    "/OAB",
+    "/UnifiedMessaging/Service.asmx",
+    "/Exchange",
+    "/Public",
+)
+
+#: Catalog path -> the virtual directories that serve it.
+PATH_VDIRS: dict[str, tuple[str, ...]] = {
+    "client_access.owa": ("/owa",),
+    "client_access.cas_to_cas_owa": ("/owa",),
+    "client_access.autodiscover": ("/Autodiscover/Autodiscover.xml",),
+    "client_access.availability_service": ("/EWS/Exchange.asmx",),
+    "mailbox.availability_web_service": ("/EWS/Exchange.asmx",),
+    "client_access.activesync": ("/Microsoft-Server-ActiveSync",),
+    "client_access.cas_to_cas_activesync": ("/Microsoft-Server-ActiveSync",),
+    "client_access.outlook_anywhere": ("/Rpc/rpcproxy.dll",),
+    "client_access.outlook_oab_web": ("/OAB",),
+    "unified_messaging.web_service": ("/UnifiedMessaging/Service.asmx",),
+    "client_access.webdav": ("/Exchange", "/Public"),
+    "mailbox.webdav": ("/Exchange", "/Public"),
+    "client_access.cas_to_legacy_mailbox": ("/Exchange", "/Public"),
+    "transport.edge_to_edge": ("/",),
+}
+
+FORMS_LOGON = "/owa/auth/logon.aspx"
+VERSION_HEADERS = ("server", "x-owa-version", "x-aspnet-version", "x-powered-by", "x-feserver")
+_NTLM_OID = GSSMech.ntlm.value
+
+
+def vdirs_for(path_id: str | None) -> tuple[str, ...]:
+    """The virtual directories to request for a catalog path."""
+    return PATH_VDIRS.get(path_id or "", ALL_VDIRS)
+
+
+class HttpResponse(BaseModel):
+    """The answer to one unauthenticated GET."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    status: int
+    auth_schemes: tuple[str, ...] = ()
+    basic_realm: str | None = None
+    location: str | None = None
+    forms_logon: bool = False
+    redirect_to_https: bool = False
+    headers: dict[str, str] = Field(default_factory=dict)
+    body_bytes: int = 0
+    body_truncated: bool = False
+
+
+class HttpNtlm(BaseModel):
+    """The NTLM challenge one directory returned through one scheme (NTLM or Negotiate)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    scheme: str
+    status: int | None = None
+    challenge: NtlmObservation | None = None
+    error: str | None = None
+
+
+class HttpObservation(Observation):
+    """What every requested virtual directory answered."""
+
+    scheme: str = "https"
+    responses: tuple[HttpResponse, ...] = ()
+    failed: dict[str, str] = Field(default_factory=dict)
+    ntlm: tuple[HttpNtlm, ...] = ()
+
+    @property
+    def auth_schemes(self) -> tuple[str, ...]:
+        """Every scheme offered by any directory, in first-seen order."""
+        return tuple(dict.fromkeys(s for r in self.responses for s in r.auth_schemes))
+
+
+def parse_auth_schemes(values: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    """Scheme names from WWW-Authenticate values (one header may list several) and the
+    Basic realm."""
+    schemes: list[str] = []
+    realm = None
+    for value in values:
+        for part in re.split(r",\s*(?=[A-Za-z][\w-]*(?:\s|$|,))", value):
+            part = part.strip()
+            if not part:
+                continue
+            name = part.split(None, 1)[0]
+            if "=" in name:  # a parameter of the previous scheme
+                continue
+            canon = {"basic": "Basic", "digest": "Digest", "ntlm": "NTLM", "negotiate": "Negotiate"}
+            schemes.append(canon.get(name.lower(), name))
+            m = re.search(r'realm="([^"]*)"', part, re.I)
+            if name.lower() == "basic" and m:
+                realm = m.group(1)
+    return tuple(dict.fromkeys(schemes)), realm
+
+
+def spnego_negotiate() -> bytes:
+    """An SPNEGO NegTokenInit offering NTLM, carrying the NTLMSSP NEGOTIATE."""
+    return bytes(NegTokenInit(mech_types=[_NTLM_OID], mech_token=negotiate_message()).pack())
+
+
+def _challenge_from(value: str, scheme: str) -> str:
+    """The base64 NTLMSSP CHALLENGE inside a ``WWW-Authenticate`` value."""
+    parts = value.split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != scheme.lower():
+        raise ProtocolError(f"no {scheme} token in WWW-Authenticate")
+    token = parts[1].strip()
+    if scheme == "NTLM":
+        return token
+    try:
+        raw = base64.b64decode(token, validate=True)
+        resp = unpack_token(raw)
+    except Exception:  # pyspnego raises assorted errors on malformed tokens
+        raise ProtocolError("malformed SPNEGO token in WWW-Authenticate") from None
+    if not isinstance(resp, NegTokenResp) or not resp.response_token:
+        raise ProtocolError("SPNEGO answer carries no NTLM challenge")
+    return base64.b64encode(resp.response_token).decode("ascii")
+
+
+def _url(ep: Endpoint, path: str) -> str:
+    scheme = "https" if ep.protocol.implicit_tls else "http"
+    host = f"[{ep.host}]" if ":" in ep.host else ep.host
+    return f"{scheme}://{host}:{ep.port}{path}"
+
+
+class HttpProbe:
+    """The HTTP probe: one request (one connection) per directory and variant."""
+
+    kind = ProbeKind.http
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """A GET per directory; with ``ntlm_info`` also an NTLM and a Negotiate request."""
+        jobs = [Job(self.kind, endpoint, f"GET {p}") for p in vdirs_for(endpoint.path_id)]
+        if settings.ntlm_info:
+            for p in vdirs_for(endpoint.path_id):
+                jobs += [
+                    Job(self.kind, endpoint, f"NTLM {p}"),
+                    Job(self.kind, endpoint, f"Negotiate {p}"),
+                ]
+        return jobs
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Send one request, stream at most ``max_reply_bytes`` of the body, close."""
+        ep = job.endpoint
+        mode, path = job.variant.split(" ", 1)
+
+        async def body(transcript: Transcript) -> BaseModel:
+            headers = {"User-Agent": "pathsec", "Accept": "*/*"}
+            if ep.server_name:
+                headers["Host"] = ep.server_name
+            if mode == "NTLM":
+                headers["Authorization"] = "NTLM " + base64.b64encode(negotiate_message()).decode()
+            elif mode == "Negotiate":
+                headers["Authorization"] = (
+                    "Negotiate " + base64.b64encode(spnego_negotiate()).decode()
+                )
+            transport = httpx.AsyncHTTPTransport(
+                verify=False, retries=0, local_address=settings.source_address
+            )
+            timeout = httpx.Timeout(settings.timeout)
+            url = _url(ep, path)
+            transcript.add(
+                "C", f"GET {path} HTTP/1.1" + (f" ({mode} NEGOTIATE)" if mode != "GET" else "")
+            )
+            async with (
+                httpx.AsyncClient(
+                    transport=transport, timeout=timeout, follow_redirects=False
+                ) as client,
+                client.stream("GET", url, headers=headers) as resp,
+            ):
+                transcript.add(
+                    "S", f"HTTP/{resp.http_version[5:]} {resp.status_code} {resp.reason_phrase}"
+                )
+                for k, v in resp.headers.multi_items():
+                    if k.lower() in ("www-authenticate", "location", *VERSION_HEADERS):
+                        transcript.add("S", f"{k}: {v}")
+                got, truncated = 0, False
+                async for chunk in resp.aiter_raw():
+                    got += len(chunk)
+                    if got >= settings.max_reply_bytes:
+                        truncated = True
+                        break
+                auth_values = resp.headers.get_list("www-authenticate")
+            if mode != "GET":
+                value = next(
+                    (v for v in auth_values if v.lower().startswith(mode.lower() + " ")), None
+                )
+                if value is None:
+                    return HttpNtlm(
+                        path=path,
+                        scheme=mode,
+                        status=resp.status_code,
+                        error="no challenge returned",
+                    )
+                try:
+                    challenge = decode_challenge(_challenge_from(value, mode))
+                except ProtocolError as exc:
+                    return HttpNtlm(path=path, scheme=mode, status=resp.status_code, error=str(exc))
+                return HttpNtlm(
+                    path=path, scheme=mode, status=resp.status_code, challenge=challenge
+                )
+            schemes, realm = parse_auth_schemes(auth_values)
+            location = resp.headers.get("location")
+            return HttpResponse(
+                path=path,
+                status=resp.status_code,
+                auth_schemes=schemes,
+                basic_realm=clean_text(realm, 120) if realm is not None else None,
+                location=clean_text(location, 240) if location else None,
+                forms_logon=bool(location and FORMS_LOGON in location.lower()),
+                redirect_to_https=bool(
+                    300 <= resp.status_code < 400
+                    and location
+                    and location.lower().startswith("https://")
+                ),
+                headers={
+                    k: clean_text(resp.headers[k], 120)
+                    for k in VERSION_HEADERS
+                    if k in resp.headers
+                },
+                body_bytes=got,
+                body_truncated=truncated,
+            )
+
+        try:
+            return await guarded(job, body, settings)
+        except httpx.HTTPError as exc:
+            return Attempt(
+                job, *_http_failure(exc), (f"*: {clean_text(str(exc) or type(exc).__name__)}",)
+            )
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> HttpObservation:
+        """All responses; ok when at least one directory answered."""
+        responses = [a.value for a in attempts if isinstance(a.value, HttpResponse)]
+        ntlm = [a.value for a in attempts if isinstance(a.value, HttpNtlm)]
+        failed = {
+            a.job.variant: f"{a.status.value}: {a.reason}"
+            for a in attempts
+            if a.status is not Status.ok
+        }
+        transcript = [line for a in attempts for line in a.transcript][:60]
+        ok = bool(responses)
+        first_bad = next((a for a in attempts if a.status is not Status.ok), None)
+        return HttpObservation(
+            status=Status.ok if ok else (first_bad.status if first_bad else Status.error),
+            reason=None if ok else (first_bad.reason if first_bad else "no response"),
+            transcript=tuple(transcript),
+            scheme="https" if endpoint.protocol is AppProtocol.https else "http",
+            responses=tuple(responses),
+            failed=failed,
+            ntlm=tuple(ntlm),
+        )
+
+
+def _http_failure(exc: httpx.HTTPError) -> tuple[Status, str]:
+    if isinstance(exc, httpx.TimeoutException):
+        return Status.timeout, "no answer within the timeout"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "refused" in text.lower():
+            return Status.refused, "connection refused"
+        if "ssl" in text.lower() or "certificate" in text.lower():
+            return Status.tls_error, f"TLS error: {clean_text(text, 160)}"
+        return Status.error, clean_text(text, 160) or "connect failed"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.DecodingError)):
+        return Status.protocol_error, clean_text(str(exc), 160) or "malformed HTTP answer"
+    return Status.error, f"{type(exc).__name__}: {clean_text(str(exc), 160)}"

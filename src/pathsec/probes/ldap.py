@@ -1,0 +1,236 @@
+"""LDAP probe (389, 3268, 50389; ldaps 636, 3269, 50636): the anonymous rootDSE, and StartTLS.
+
+One connection: an anonymous base search of the rootDSE (the only thing a directory must
+answer without a bind); where ``supportedExtension`` lists StartTLS
+(1.3.6.1.4.1.1466.20037) on a plain port, StartTLS is performed and the SASL mechanisms are
+read again (servers often add PLAIN/LOGIN only after TLS). No bind is ever sent. ldap3 is
+synchronous, so the job runs in a worker thread with ldap3's own connect/receive timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+from pydantic import BaseModel, ConfigDict
+
+from pathsec.probes.base import (
+    Attempt,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Transcript,
+    clean_text,
+    guarded,
+)
+from pathsec.probes.certs import TlsSession, describe_session
+
+STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
+ROOTDSE_ATTRS = (
+    "supportedSASLMechanisms",
+    "supportedExtension",
+    "supportedCapabilities",
+    "supportedLDAPVersion",
+    "dnsHostName",
+    "defaultNamingContext",
+    "domainFunctionality",
+    "forestFunctionality",
+    "domainControllerFunctionality",
+    "isGlobalCatalogReady",
+    "vendorName",
+    "namingContexts",
+)
+MAX_VALUES = 64
+
+
+class RootDse(BaseModel):
+    """The rootDSE attributes pathsec reads."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sasl_mechanisms: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    ldap_versions: tuple[str, ...] = ()
+    dns_host_name: str | None = None
+    default_naming_context: str | None = None
+    naming_contexts: tuple[str, ...] = ()
+    domain_functionality: str | None = None
+    forest_functionality: str | None = None
+    dc_functionality: str | None = None
+    global_catalog_ready: str | None = None
+    vendor_name: str | None = None
+
+
+class LdapObservation(Observation):
+    """rootDSE before (and after) StartTLS."""
+
+    root_dse: RootDse | None = None
+    starttls_advertised: bool = False
+    starttls_performed: bool = False
+    starttls_error: str | None = None
+    sasl_after_tls: tuple[str, ...] | None = None
+    tls: TlsSession | None = None
+
+    @property
+    def active_directory(self) -> bool:
+        """True when the capabilities name Active Directory (800) or AD LDS/ADAM (1851)."""
+        caps = self.root_dse.capabilities if self.root_dse else ()
+        return any(c.endswith((".800", ".1851")) for c in caps)
+
+
+def _values(entry: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    for key, vals in entry.items():
+        if key.lower() == name.lower():
+            items = vals if isinstance(vals, (list, tuple)) else [vals]
+            return tuple(clean_text(str(v), 200) for v in items[:MAX_VALUES])
+    return ()
+
+
+def _one(entry: Mapping[str, Any], name: str) -> str | None:
+    vals = _values(entry, name)
+    return vals[0] if vals else None
+
+
+def parse_root_dse(entry: Mapping[str, Any]) -> RootDse:
+    """Turn raw rootDSE attributes (name -> values) into :class:`RootDse`."""
+    return RootDse(
+        sasl_mechanisms=_values(entry, "supportedSASLMechanisms"),
+        extensions=_values(entry, "supportedExtension"),
+        capabilities=_values(entry, "supportedCapabilities"),
+        ldap_versions=_values(entry, "supportedLDAPVersion"),
+        dns_host_name=_one(entry, "dnsHostName"),
+        default_naming_context=_one(entry, "defaultNamingContext"),
+        naming_contexts=_values(entry, "namingContexts"),
+        domain_functionality=_one(entry, "domainFunctionality"),
+        forest_functionality=_one(entry, "forestFunctionality"),
+        dc_functionality=_one(entry, "domainControllerFunctionality"),
+        global_catalog_ready=_one(entry, "isGlobalCatalogReady"),
+        vendor_name=_one(entry, "vendorName"),
+    )
+
+
+def _read(conn: ldap3.Connection, transcript: Transcript) -> dict[str, Any]:
+    transcript.add("C", "search base='' scope=base (objectClass=*) [rootDSE]")
+    ok = conn.search("", "(objectClass=*)", ldap3.BASE, attributes=list(ROOTDSE_ATTRS))
+    if not ok or not conn.response:
+        result = conn.result or {}
+        why = f"{result.get('description')} {result.get('message', '')}".strip()
+        raise ProtocolError(f"rootDSE search failed: {why}")
+    entry = next((r for r in conn.response if r.get("type") == "searchResEntry"), None)
+    if entry is None:
+        raise ProtocolError("rootDSE search returned no entry")
+    attrs = dict(entry.get("raw_attributes") or {})
+    decoded = {
+        k: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in vals]
+        for k, vals in attrs.items()
+    }
+    transcript.add("S", f"rootDSE: {len(decoded)} attributes")
+    for k in ("supportedSASLMechanisms", "dnsHostName"):
+        if k in decoded:
+            transcript.add("S", f"{k}: {' '.join(decoded[k][:12])}")
+    return decoded
+
+
+def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -> LdapObservation:
+    tls = ldap3.Tls(validate=ssl.CERT_NONE, version=ssl.PROTOCOL_TLS_CLIENT)
+    server = ldap3.Server(
+        ep.host,
+        port=ep.port,
+        use_ssl=ep.protocol.implicit_tls,
+        tls=tls,
+        get_info=ldap3.NONE,
+        connect_timeout=settings.timeout,
+    )
+    conn = ldap3.Connection(
+        server,
+        auto_bind=ldap3.AUTO_BIND_NONE,
+        receive_timeout=int(max(1, settings.timeout)),
+        source_address=settings.source_address,
+        raise_exceptions=False,
+        read_only=True,
+    )
+    try:
+        conn.open()
+        sock = conn.socket
+        session = (
+            describe_session(cast(ssl.SSLObject, sock), ep.server_name or ep.host)
+            if isinstance(sock, ssl.SSLSocket)
+            else None
+        )
+        if session is not None:
+            transcript.note(f"TLS handshake done ({session.version})")
+        root = parse_root_dse(_read(conn, transcript))
+        advertised = STARTTLS_OID in root.extensions
+        performed, error, after = False, None, None
+        if advertised and not ep.protocol.implicit_tls:
+            transcript.add("C", f"extended request {STARTTLS_OID} (StartTLS)")
+            try:
+                performed = bool(conn.start_tls(read_server_info=False))
+            except (LDAPException, OSError, ssl.SSLError) as exc:
+                error = clean_text(f"{type(exc).__name__}: {exc}", 200)
+            if performed and isinstance(conn.socket, ssl.SSLSocket):
+                session = describe_session(
+                    cast(ssl.SSLObject, conn.socket), ep.server_name or ep.host
+                )
+                transcript.note(f"TLS handshake done ({session.version if session else '?'})")
+                after = parse_root_dse(_read(conn, transcript)).sasl_mechanisms
+            elif error is None:
+                error = clean_text(
+                    str((conn.result or {}).get("description", "StartTLS refused")), 200
+                )
+        return LdapObservation(
+            root_dse=root,
+            starttls_advertised=advertised,
+            starttls_performed=performed,
+            starttls_error=error,
+            sasl_after_tls=after,
+            tls=session,
+        )
+    except LDAPException as exc:
+        text = str(exc)
+        if "refused" in text.lower():
+            raise ConnectionRefusedError("connection refused") from None
+        if "timed out" in text.lower() or "timeout" in text.lower():
+            raise TimeoutError(text) from None
+        raise ProtocolError(clean_text(f"{type(exc).__name__}: {text}", 200)) from None
+    finally:
+        with contextlib.suppress(LDAPException, OSError):
+            conn.unbind()
+
+
+class LdapProbe:
+    """The LDAP probe: one connection, rootDSE, StartTLS where advertised."""
+
+    kind = ProbeKind.ldap
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """Always one job."""
+        return (Job(self.kind, endpoint),)
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Run the synchronous dialogue in a thread, bounded by an overall timeout."""
+
+        async def body(transcript: Transcript) -> BaseModel:
+            async with asyncio.timeout(settings.timeout * 4):
+                return await asyncio.to_thread(_probe_sync, job.endpoint, settings, transcript)
+
+        return await guarded(job, body, settings)
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> LdapObservation:
+        """The single attempt's observation."""
+        a = attempts[0]
+        base = a.value if isinstance(a.value, LdapObservation) else LdapObservation()
+        return base.model_copy(
+            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        )

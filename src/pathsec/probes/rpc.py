@@ -1,0 +1,125 @@
+"""RPC probe (135): an endpoint-mapper lookup without credentials, and the dynamic ports seen.
+
+One connection to the endpoint mapper, an anonymous bind to its interface and ``ept_lookup``
+(what ``rpcdump`` does). The TCP ports it hands out (``ncacn_ip_tcp`` towers) are the
+dynamic RPC ports in use; the audit compares them with the configured range (KB 154596).
+impacket is synchronous, so the job runs in a worker thread with a socket timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Mapping, Sequence
+
+from impacket.dcerpc.v5 import epm, transport
+from pydantic import BaseModel
+
+from pathsec.probes.base import (
+    Attempt,
+    Endpoint,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Transcript,
+    clean_text,
+    guarded,
+)
+
+MAX_ENTRIES = 2000
+_TCP_BINDING = re.compile(r"^ncacn_ip_tcp:[^\[]*\[(\d{1,5})\]$")
+
+
+class RpcObservation(Observation):
+    """What the endpoint mapper disclosed."""
+
+    entries: int = 0
+    tcp_ports: tuple[int, ...] = ()
+    bindings: tuple[str, ...] = ()
+    truncated: bool = False
+
+
+def tcp_ports(bindings: Sequence[str]) -> tuple[int, ...]:
+    """The TCP ports in ``ncacn_ip_tcp:HOST[PORT]`` string bindings, sorted, unique."""
+    ports = set()
+    for b in bindings:
+        m = _TCP_BINDING.match(b)
+        if m:
+            ports.add(int(m.group(1)))
+    return tuple(sorted(ports))
+
+
+def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
+    host = f"[{ep.host}]" if ":" in ep.host else ep.host
+    trans = transport.DCERPCTransportFactory(f"ncacn_ip_tcp:{ep.host}[{ep.port}]")
+    trans.set_connect_timeout(settings.timeout)
+    dce = trans.get_dce_rpc()
+    try:
+        dce.connect()
+        dce.bind(epm.MSRPC_UUID_PORTMAP)
+        entries = epm.hept_lookup(None, dce=dce)
+    except (OSError, TimeoutError):
+        raise
+    except Exception as exc:  # impacket raises DCERPCException and bare Exceptions
+        text = str(exc)
+        if "refused" in text.lower():
+            raise ConnectionRefusedError("connection refused") from None
+        if "timed out" in text.lower():
+            raise TimeoutError(text) from None
+        raise ProtocolError(
+            clean_text(f"endpoint mapper: {text or type(exc).__name__}", 200)
+        ) from None
+    finally:
+        # closing a half-open impacket transport may raise anything
+        with contextlib.suppress(Exception):
+            dce.disconnect()
+    bindings = []
+    for entry in entries[:MAX_ENTRIES]:
+        try:
+            bindings.append(str(epm.PrintStringBinding(entry["tower"]["Floors"])))
+        except Exception:  # an unusual tower: skip it, keep the rest
+            continue
+    del host
+    return RpcObservation(
+        entries=len(entries),
+        tcp_ports=tcp_ports(bindings),
+        bindings=tuple(clean_text(b, 120) for b in dict.fromkeys(bindings))[:200],
+        truncated=len(entries) > MAX_ENTRIES,
+    )
+
+
+class RpcProbe:
+    """The RPC probe: one endpoint-mapper lookup."""
+
+    kind = ProbeKind.rpc
+
+    def plan(
+        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
+    ) -> Sequence[Job]:
+        """Always one job."""
+        return (Job(self.kind, endpoint),)
+
+    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+        """Look up every registered endpoint."""
+
+        async def body(transcript: Transcript) -> BaseModel:
+            transcript.add("C", "bind epmapper; ept_lookup (no credentials)")
+            async with asyncio.timeout(settings.timeout * 3):
+                obs = await asyncio.to_thread(_lookup, job.endpoint, settings)
+            transcript.add(
+                "S", f"{obs.entries} endpoints; TCP ports {', '.join(map(str, obs.tcp_ports[:20]))}"
+            )
+            return obs
+
+        return await guarded(job, body, settings)
+
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> RpcObservation:
+        """The single attempt's observation."""
+        a = attempts[0]
+        base = a.value if isinstance(a.value, RpcObservation) else RpcObservation()
+        return base.model_copy(
+            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        )
