@@ -115,7 +115,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     proc = subprocess.Popen(
         [binary, "-p", str(d), "-c", str(d / "nginx.conf"), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
-        stderr=open(d / "stderr.log", "wb"),
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_port(ports.https, proc, d / "error.log")
@@ -153,7 +153,7 @@ def test_path_selects_directories_and_grades_auth(nginx: Nginx) -> None:
         target("127.0.0.1", nginx.https, "https", "client_access.owa"),
         target("127.0.0.1", nginx.https, "https", "client_access.outlook_oab_web"),
     )
-    ews, owa, oab = (e.observations.http for e in res.endpoints)
+    ews, owa, _oab = (e.observations.http for e in res.endpoints)
     assert [r.path for r in ews.responses] == ["/EWS/Exchange.asmx"]
     assert [r.path for r in owa.responses] == ["/owa"]
     assert "PS-HTTP-007" in {
@@ -169,7 +169,7 @@ def test_plain_http_redirect_and_basic(nginx: Nginx) -> None:
         target("127.0.0.1", nginx.http, "http", "client_access.owa"),
         target("127.0.0.1", nginx.http, "http", "client_access.webdav"),
     )
-    owa, dav = res.endpoints
+    owa, _dav = res.endpoints
     r = owa.observations.http.responses[0]
     assert r.status == 301 and r.redirect_to_https
     assert r.location == f"https://mail.lab.test:{nginx.https}/owa"
