@@ -85,6 +85,7 @@ def deployment_targets(
                 rpc_range=(rng.start, rng.end) if rng is not None else None,
                 expect=c.expect,
                 from_zone=from_zone,
+                dial_port=host.listen_ports.get(c.port),
                 expectations=(
                     Expectations(
                         encryption_supported=flow.encryption.supported,

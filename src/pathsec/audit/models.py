@@ -80,11 +80,23 @@ class Target(_Frozen):
         description="closed: the plan keeps this port closed to the audited zone.",
     )
     from_zone: str | None = Field(default=None, description="The zone audited from.")
+    dial_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port actually connected to when the service listens elsewhere than "
+        "``port`` (deployment ``listen_ports``); results still report ``port``.",
+    )
 
     def endpoint(self) -> Endpoint:
-        """The probe-level endpoint."""
+        """The probe-level endpoint (it dials ``dial_port`` when one is set)."""
         return Endpoint(
-            self.host, self.port, self.protocol, self.server_name, self.path_id, self.domain
+            self.host,
+            self.dial_port or self.port,
+            self.protocol,
+            self.server_name,
+            self.path_id,
+            self.domain,
         )
 
 

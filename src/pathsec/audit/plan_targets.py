@@ -57,6 +57,7 @@ def targets_from_plan(plan: Plan) -> tuple[list[Target], list[str]]:
                 flow_id=flow.id,
                 server_name=host.name if "." in host.name else None,
                 trusted_source=zones.get(flow.source_zone) in TRUSTED_ZONE_KINDS,
+                dial_port=host.listen_ports.get(flow.port),
                 expectations=Expectations(
                     encryption_supported=flow.encryption.supported,
                     encryption_by_default=flow.encryption.by_default,

@@ -92,7 +92,9 @@ STARTTLS = frozenset(
 )
 
 # aiosmtpd logs every unknown command at WARNING; the lab is a target, keep it quiet.
-logging.getLogger("mail.log").setLevel(logging.ERROR)
+# A failed STARTTLS handshake (an auditor trying TLS 1.0) is logged with a traceback at
+# ERROR; that is the lab working as intended, not an error of the lab.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 ENDPOINTS_FILE = "lab-endpoints.json"
 DEPLOYMENT_FILE = "deployment.yaml"
@@ -294,8 +296,8 @@ class Lab:
     def deployment(self) -> dict[str, object]:
         """The lab as a deployment file (see :mod:`pathsec.topology.models`).
 
-        The deployment model has no field for a non-standard port; where the lab listens
-        on mapped ports, ``lab-endpoints.json`` tells the real-to-listening mapping.
+        Where the lab listens on mapped ports, each server's ``listen_ports`` maps the real
+        port to the listening one, so ``pathsec audit deployment.yaml`` dials the lab.
         """
         p = self.profile
         zones: dict[str, list[str]] = {"internal": [], "perimeter": []}
@@ -321,6 +323,13 @@ class Lab:
             if "unified_messaging" in s.roles:
                 tcp_, tls_ = Service.sip in s.services, Service.sips in s.services
                 entry["um_sip_mode"] = "both" if tcp_ and tls_ else "tls" if tls_ else "tcp"
+            moved = {
+                e.real_port: e.port
+                for e in self.endpoints
+                if e.server == s.name and e.port != e.real_port
+            }
+            if moved:
+                entry["listen_ports"] = dict(sorted(moved.items()))
             servers.append(entry)
         edges = [s.name for s in p.servers if "edge_transport" in s.roles]
         return {
@@ -341,6 +350,7 @@ class Lab:
                 {"name": "internet-users", "kind": "internet_users", "zone": "internet"},
                 {"name": "phones", "kind": "mobile_devices", "zone": "internet"},
                 {"name": "pop-imap", "kind": "pop_imap_clients", "zone": "internet"},
+                {"name": "submission", "kind": "smtp_clients", "zone": "internet"},
             ],
             "firewalls": [
                 {"name": "fw-outer", "zones": ["internet", "perimeter"]},
@@ -353,7 +363,8 @@ class Lab:
         out = directory or self.state_dir
         header = (
             f"# Deployment of the pathsec lab, profile {self.profile.name!r}.\n"
-            f"# Listening ports ({self.ports.value} mode) are in {ENDPOINTS_FILE}.\n"
+            f"# Ports ({self.ports.value} mode): listen_ports maps real to listening ports;\n"
+            f"# {ENDPOINTS_FILE} lists every listener.\n"
         )
         dep = write_atomic(
             out / DEPLOYMENT_FILE, header + yaml.safe_dump(self.deployment(), sort_keys=False)

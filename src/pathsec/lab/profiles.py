@@ -135,6 +135,11 @@ class Deviation(_Frozen):
     description: str
     server: str
     service: Service | None = None
+    expect_findings: tuple[str, ...] = Field(
+        default=(),
+        description="Finding ids a plan-driven audit (profile reference) reports for this "
+        "deviation, on this server.",
+    )
 
 
 class LabProfile(_Frozen):
@@ -155,6 +160,11 @@ class LabProfile(_Frozen):
     mail_access: MailAccess = MailAccess()
     http: HttpSettings = HttpSettings()
     deviations: tuple[Deviation, ...] = ()
+    expect_findings: tuple[str, ...] = Field(
+        default=(),
+        description="Finding ids the audit reports by design of the profile (self-signed "
+        "certificates, Exchange fingerprints, services the lab does not emulate).",
+    )
 
     def server(self, name: str) -> LabServer:
         """The server called ``name`` (KeyError when absent)."""

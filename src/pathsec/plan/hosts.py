@@ -139,6 +139,7 @@ def build_topology(dep: Deployment) -> Topology:
             windows=s.windows.value,
             rpc_range=rpc,
             rpc_range_configured=s.rpc_range is not None,
+            listen_ports=dict(s.listen_ports),
         )
         endpoints.append(
             Endpoint(

@@ -7,9 +7,15 @@ zones and firewalls the downstream stages need, so they never read the deploymen
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 
 class _Frozen(BaseModel):
@@ -62,6 +68,24 @@ class HostInfo(_Frozen):
         default=None, description="RPC dynamic range of a Windows server (KB 154596)."
     )
     rpc_range_configured: bool = False
+    listen_ports: dict[int, int] = Field(
+        default_factory=dict,
+        description=(
+            "Reference port -> port actually listening (deployment ``listen_ports``); "
+            "omitted from JSON when empty."
+        ),
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_listen_ports(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Additive field: plans without overrides serialise exactly as before.
+        data = handler(self)
+        if isinstance(data, dict) and not self.listen_ports:
+            data.pop("listen_ports", None)
+        return data
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.kind, self.zone, self.addresses))
 
 
 class ZoneInfo(_Frozen):

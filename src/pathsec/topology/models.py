@@ -51,6 +51,7 @@ PortRangeText = Annotated[
     AfterValidator(_check_port_range),
     Field(description="Inclusive port range 'START-END', e.g. '5000-5100'."),
 ]
+Port = Annotated[int, Field(ge=1, le=65535)]
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
@@ -186,6 +187,14 @@ class Server(_Frozen):
     )
     global_catalog: bool = Field(default=True, description="Domain controllers: is a GC.")
     dns: bool = Field(default=True, description="Domain controllers: runs DNS.")
+    listen_ports: dict[Port, Port] = Field(
+        default_factory=dict,
+        description=(
+            "Reference port -> port actually listening, for services moved to a non-standard "
+            "port (the pathsec lab without root): the audit dials the listening port and "
+            "reports the reference port."
+        ),
+    )
 
 
 class ClusterKind(StrEnum):
