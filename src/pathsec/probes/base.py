@@ -236,6 +236,8 @@ class Probe(Protocol):
 
 def clean_text(text: str, limit: int = TRANSCRIPT_LINE_CHARS) -> str:
     """Replace control characters so server text cannot drive a terminal; cut to ``limit``."""
+    if text.isascii() and text.isprintable():  # the usual case: nothing to replace
+        return text if len(text) <= limit else text[: limit - 1] + "…"
     out = "".join(
         ch if (ch.isprintable() or ch == " ") else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?"
         for ch in text
@@ -291,35 +293,45 @@ class Conn:
     async def readline(self) -> str:
         """Read one line (at most ``max_line_bytes``) within the timeout."""
         async with asyncio.timeout(self.settings.timeout):
-            try:
-                raw = await self.reader.readuntil(b"\n")
-            except asyncio.LimitOverrunError:
-                raise ProtocolError(
-                    f"line longer than {self.settings.max_line_bytes} bytes"
-                ) from None
-            except asyncio.IncompleteReadError as exc:
-                if exc.partial:
-                    self.transcript.add("S", decode_line(exc.partial))
-                raise ConnectionResetError("connection closed by the server") from None
+            return await self._line()
+
+    async def _line(self) -> str:
+        """One line, bounded in bytes; the caller bounds the time."""
+        try:
+            raw = await self.reader.readuntil(b"\n")
+        except asyncio.LimitOverrunError:
+            raise ProtocolError(f"line longer than {self.settings.max_line_bytes} bytes") from None
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                self.transcript.add("S", decode_line(exc.partial))
+            raise ConnectionResetError("connection closed by the server") from None
         line = decode_line(raw)
         self.transcript.add("S", line)
         return line
 
     async def read_until(self, done: _LineTest) -> list[str]:
-        """Read lines until ``done(line)`` is true, bounded in lines and bytes."""
+        """Read lines until ``done(line)`` is true, bounded in lines, bytes and time.
+
+        One timeout covers the whole reply (a multi-line EHLO or CAPA reply is read
+        without arming a timer per line).
+        """
         lines: list[str] = []
         total = 0
-        while True:
-            line = await self.readline()
-            lines.append(line)
-            total += len(line) + 2
-            if done(line):
-                return lines
-            if len(lines) >= self.settings.max_reply_lines or total > self.settings.max_reply_bytes:
-                raise ProtocolError(
-                    f"reply longer than {self.settings.max_reply_lines} lines or "
-                    f"{self.settings.max_reply_bytes} bytes"
-                )
+        async with asyncio.timeout(self.settings.timeout):
+            while True:
+                line = await self._line()
+                lines.append(line)
+                total += len(line) + 2
+                if done(line):
+                    return lines
+                if (
+                    len(lines) >= self.settings.max_reply_lines
+                    or total > self.settings.max_reply_bytes
+                ):
+                    raise ProtocolError(
+                        f"reply longer than {self.settings.max_reply_lines} lines or "
+                        f"{self.settings.max_reply_bytes} bytes"
+                    )
 
     async def send(self, line: str, shown: str | None = None) -> None:
         """Send one CRLF-terminated line; ``shown`` replaces it in the transcript."""

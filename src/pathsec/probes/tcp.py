@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pathsec.probes.base import (
     Attempt,
@@ -17,6 +18,7 @@ from pathsec.probes.base import (
     Status,
     Transcript,
     classify,
+    is_ip,
 )
 
 
@@ -39,14 +41,13 @@ class TcpProbe:
         return (Job(self.kind, endpoint),)
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
-        """Connect and close at once."""
+        """Connect and close at once (a bare socket: no stream, no protocol object)."""
         ep = job.endpoint
         transcript = Transcript()
-        local = (settings.source_address, 0) if settings.source_address else None
         start = time.monotonic()
         try:
             async with asyncio.timeout(settings.timeout):
-                _, writer = await asyncio.open_connection(ep.host, ep.port, local_addr=local)
+                sock = await _connect(ep, settings)
         except (OSError, TimeoutError) as exc:
             status, reason = classify(exc)
             transcript.note(reason)
@@ -59,12 +60,7 @@ class TcpProbe:
             )
             return Attempt(job, status, reason, transcript.freeze(), TcpObservation(state=state))
         elapsed = (time.monotonic() - start) * 1000
-        writer.close()
-        try:
-            async with asyncio.timeout(1.0):
-                await writer.wait_closed()
-        except (OSError, TimeoutError):
-            pass
+        sock.close()
         transcript.note(f"connected in {elapsed:.1f} ms")
         return Attempt(
             job,
@@ -81,3 +77,31 @@ class TcpProbe:
         return base.model_copy(
             update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
         )
+
+
+async def _connect(ep: Endpoint, settings: ProbeSettings) -> socket.socket:
+    """A connected non-blocking socket to ``ep`` (names resolved off the event loop)."""
+    loop = asyncio.get_running_loop()
+    if is_ip(ep.host):
+        ip_family = socket.AF_INET6 if ":" in ep.host else socket.AF_INET
+        addresses: list[tuple[int, tuple[Any, ...]]] = [(ip_family, (ep.host, ep.port))]
+    else:
+        infos = await loop.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
+        addresses = [(info[0], info[4]) for info in infos]
+    error: OSError = OSError(f"no address for {ep.host}")
+    for family, address in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if settings.source_address:
+                sock.bind((settings.source_address, 0))
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise error
