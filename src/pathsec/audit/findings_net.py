@@ -155,9 +155,13 @@ def _ldap_no_starttls(ctx: Context) -> Sequence[str]:
     lo = ctx.result.observations.ldap
     if lo is None or lo.root_dse is None or ctx.target.protocol.implicit_tls:
         return []
-    if lo.starttls_advertised:
+    if lo.starttls_performed:
         return []
-    return ["supportedExtension lacks StartTLS (1.3.6.1.4.1.1466.20037)"]
+    return [
+        "StartTLS (1.3.6.1.4.1.1466.20037) "
+        + ("advertised" if lo.starttls_advertised else "not advertised")
+        + f", not performed: {lo.starttls_error or 'no TLS'}"
+    ]
 
 
 def _ldap_identified(ctx: Context) -> Sequence[str]:

@@ -18,6 +18,19 @@ DEFAULT_PORTS: dict[MailProtocol, int] = {
     MailProtocol.pop3s: 995,
     MailProtocol.imap: 143,
     MailProtocol.imaps: 993,
+    MailProtocol.http: 80,
+    MailProtocol.https: 443,
+    MailProtocol.ldap: 389,
+    MailProtocol.ldaps: 636,
+    MailProtocol.kerberos: 88,
+    MailProtocol.kerberos_udp: 88,
+    MailProtocol.dns: 53,
+    MailProtocol.dns_udp: 53,
+    MailProtocol.rpc: 135,
+    MailProtocol.smb: 445,
+    MailProtocol.sip: 5060,
+    MailProtocol.sips: 5061,
+    MailProtocol.cldap: 389,
 }
 
 #: Protocol of each well-known port, used when a target names none.
@@ -29,6 +42,20 @@ PORT_PROTOCOLS: dict[int, MailProtocol] = {
     995: MailProtocol.pop3s,
     143: MailProtocol.imap,
     993: MailProtocol.imaps,
+    80: MailProtocol.http,
+    443: MailProtocol.https,
+    389: MailProtocol.ldap,
+    3268: MailProtocol.ldap,
+    50389: MailProtocol.ldap,
+    636: MailProtocol.ldaps,
+    3269: MailProtocol.ldaps,
+    50636: MailProtocol.ldaps,
+    88: MailProtocol.kerberos,
+    53: MailProtocol.dns,
+    135: MailProtocol.rpc,
+    445: MailProtocol.smb,
+    5060: MailProtocol.sip,
+    5061: MailProtocol.sips,
 }
 
 #: Catalog path of ad-hoc targets: the client-facing path of each protocol.
@@ -43,7 +70,7 @@ CLIENT_PATHS: dict[MailProtocol, str] = {
 
 _TARGET = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:/\[\]]+))(?::(?P<port>[0-9]{1,5}))?"
-    r"(?:/(?P<proto>[A-Za-z0-9]+))?$"
+    r"(?:/(?P<proto>[A-Za-z0-9-]+))?$"
 )
 
 

@@ -237,6 +237,8 @@ def audit_command(
     targets: list[Target] = [parse_target(t) for t in target or []]
     if targets_file is not None:
         targets += read_targets_file(targets_file)
+    if ad_domain is not None:
+        targets = [t.model_copy(update={"domain": ad_domain}) for t in targets]
     if deployment is not None:
         targets += _deployment_targets(deployment, from_zone, ad_domain)
     if not targets:

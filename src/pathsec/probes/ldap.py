@@ -1,10 +1,11 @@
 """LDAP probe (389, 3268, 50389; ldaps 636, 3269, 50636): the anonymous rootDSE, and StartTLS.
 
 One connection: an anonymous base search of the rootDSE (the only thing a directory must
-answer without a bind); where ``supportedExtension`` lists StartTLS
-(1.3.6.1.4.1.1466.20037) on a plain port, StartTLS is performed and the SASL mechanisms are
-read again (servers often add PLAIN/LOGIN only after TLS). No bind is ever sent. ldap3 is
-synchronous, so the job runs in a worker thread with ldap3's own connect/receive timeouts.
+answer without a bind); on a plain port StartTLS (1.3.6.1.4.1.1466.20037) is then performed,
+whether or not ``supportedExtension`` advertises it (Samba lists no extensions yet accepts
+it), and the SASL mechanisms are read again (servers often add PLAIN/LOGIN only after TLS).
+No bind is ever sent. ldap3 is synchronous, so the job runs in a worker thread with
+ldap3's own connect and receive timeouts.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -
         root = parse_root_dse(_read(conn, transcript))
         advertised = STARTTLS_OID in root.extensions
         performed, error, after = False, None, None
-        if advertised and not ep.protocol.implicit_tls:
+        if not ep.protocol.implicit_tls:  # tried also when not advertised (Samba lists none)
             transcript.add("C", f"extended request {STARTTLS_OID} (StartTLS)")
             try:
                 performed = bool(conn.start_tls(read_server_info=False))
@@ -208,7 +209,7 @@ def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -
 
 
 class LdapProbe:
-    """The LDAP probe: one connection, rootDSE, StartTLS where advertised."""
+    """The LDAP probe: one connection, rootDSE, then StartTLS on plain ports."""
 
     kind = ProbeKind.ldap
 

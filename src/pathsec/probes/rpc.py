@@ -12,9 +12,12 @@ import asyncio
 import contextlib
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from impacket.dcerpc.v5 import epm, transport
-from pydantic import BaseModel
+from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.uuid import uuidtup_to_bin
+from pydantic import BaseModel, Field
 
 from pathsec.probes.base import (
     Attempt,
@@ -37,6 +40,9 @@ class RpcObservation(Observation):
     """What the endpoint mapper disclosed."""
 
     entries: int = 0
+    enumerated: bool = Field(
+        default=True, description="False: the mapper refused ept_lookup; interfaces were mapped."
+    )
     tcp_ports: tuple[int, ...] = ()
     bindings: tuple[str, ...] = ()
     truncated: bool = False
@@ -52,15 +58,56 @@ def tcp_ports(bindings: Sequence[str]) -> tuple[int, ...]:
     return tuple(sorted(ports))
 
 
+#: Interfaces asked for one by one (``ept_map``) when the mapper refuses to enumerate:
+#: netlogon, lsarpc, samr, drsuapi.
+MAP_INTERFACES = (
+    ("12345678-1234-abcd-ef00-01234567cffb", "1.0"),
+    ("12345778-1234-abcd-ef00-0123456789ab", "0.0"),
+    ("12345778-1234-abcd-ef00-0123456789ac", "1.0"),
+    ("e3514235-4b06-11d1-ab04-00c04fc2dcd2", "4.0"),
+)
+
+
+class _BoundOnce:
+    """The DCE/RPC connection after its one bind: impacket's helpers bind again, which a
+    server rejects on the same connection, so later binds are no-ops."""
+
+    def __init__(self, dce: Any) -> None:
+        self._dce = dce
+
+    def bind(self, *args: object, **kwargs: object) -> None:
+        """Already bound."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dce, name)
+
+
 def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
-    host = f"[{ep.host}]" if ":" in ep.host else ep.host
     trans = transport.DCERPCTransportFactory(f"ncacn_ip_tcp:{ep.host}[{ep.port}]")
     trans.set_connect_timeout(settings.timeout)
     dce = trans.get_dce_rpc()
+    bindings: list[str] = []
+    entries: list[Any] = []
+    enumerated = True
     try:
         dce.connect()
         dce.bind(epm.MSRPC_UUID_PORTMAP)
-        entries = epm.hept_lookup(None, dce=dce)
+        once = _BoundOnce(dce)
+        try:
+            entries = list(epm.hept_lookup(None, dce=once))
+        except DCERPCException as exc:
+            if "ept_s_not_registered" not in str(exc):
+                raise
+            enumerated = False  # e.g. Samba: no enumeration, ask per interface
+            for uuid, ver in MAP_INTERFACES:
+                try:
+                    got = epm.hept_map(
+                        ep.host, uuidtup_to_bin((uuid, ver)), protocol="ncacn_ip_tcp", dce=once
+                    )
+                except DCERPCException:
+                    continue
+                if got:
+                    bindings.append(str(got))
     except (OSError, TimeoutError):
         raise
     except Exception as exc:  # impacket raises DCERPCException and bare Exceptions
@@ -76,15 +123,14 @@ def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
         # closing a half-open impacket transport may raise anything
         with contextlib.suppress(Exception):
             dce.disconnect()
-    bindings = []
     for entry in entries[:MAX_ENTRIES]:
         try:
             bindings.append(str(epm.PrintStringBinding(entry["tower"]["Floors"])))
         except Exception:  # an unusual tower: skip it, keep the rest
             continue
-    del host
     return RpcObservation(
-        entries=len(entries),
+        entries=len(entries) if enumerated else len(bindings),
+        enumerated=enumerated,
         tcp_ports=tcp_ports(bindings),
         bindings=tuple(clean_text(b, 120) for b in dict.fromkeys(bindings))[:200],
         truncated=len(entries) > MAX_ENTRIES,
