@@ -19,6 +19,9 @@ Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 MAX_YAML_BYTES = 16 * 1024 * 1024
+#: Bounds on the loaded data: aliases can make a small file expand without end.
+MAX_YAML_VALUES = 200_000
+MAX_YAML_DEPTH = 64
 
 
 class LocatedYaml:
@@ -40,6 +43,15 @@ class LocatedYaml:
 
 
 def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str) -> Any:
+    if len(loc) > MAX_YAML_DEPTH or len(lines) > MAX_YAML_VALUES:
+        what = (
+            f"nested deeper than {MAX_YAML_DEPTH} levels"
+            if len(loc) > MAX_YAML_DEPTH
+            else f"expands to more than {MAX_YAML_VALUES} values"
+        )
+        raise InputError(
+            InputProblem(file, node.start_mark.line + 1, None, f"document {what} (YAML aliases?)")
+        )
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -84,6 +96,8 @@ def load_yaml_text(text: str, file: str) -> LocatedYaml:
         raise InputError(InputProblem(file, line, None, msg)) from None
     except yaml.YAMLError as exc:
         raise InputError(InputProblem(file, None, None, f"YAML error: {exc}")) from None
+    except RecursionError:
+        raise InputError(InputProblem(file, None, None, "YAML nested too deeply")) from None
     if node is None:
         return LocatedYaml(None, {(): 1}, file)
     lines: dict[Loc, int] = {}

@@ -64,6 +64,8 @@ def _json(text: str, file: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(InputProblem(file, exc.lineno, None, f"not JSON: {exc.msg}")) from None
+    except RecursionError:
+        raise InputError(InputProblem(file, None, None, "not JSON: nested too deeply")) from None
 
 
 def load_result(path: str | Path) -> AuditResult:
