@@ -80,3 +80,21 @@ def test_audit_dials_the_listening_port_and_reports_the_reference_port(
     assert any(e.port == 25 and e.observations.smtp is not None for e in opened)
     raw = yaml.safe_load(Path(outcome.deployment).read_text(encoding="utf-8"))
     assert raw["servers"][0]["listen_ports"]
+
+
+@pytest.mark.parametrize("lab_profile", ["misconfigured", "default"])
+def test_stricter_audit_profile_finds_the_remaining_deviations(
+    lab_profile: str, tmp_path: Path
+) -> None:
+    """Deviations the reference accepts (TLS 1.0, LOGIN before STARTTLS) show under hardened."""
+    out = run_demo(tmp_path, lab_profile, audit_profile="hardened")
+    found = {(f.id, f.host, f.port) for f in out.result.findings}
+    devs = load_profile("misconfigured").deviations
+    strict = [(d, fid) for d in devs for fid in d.expect_findings_hardened]
+    assert strict  # the profile documents some
+    prof = load_profile(lab_profile)
+    for dev, fid in strict:
+        address = prof.server(dev.server).address
+        port = SERVICE_PORTS[dev.service] if dev.service is not None else None
+        hit = any(i == fid and h == address and port in (None, p) for i, h, p in found)
+        assert hit is (lab_profile == "misconfigured"), (lab_profile, dev.id, fid)

@@ -140,6 +140,10 @@ class Deviation(_Frozen):
         description="Finding ids a plan-driven audit (profile reference) reports for this "
         "deviation, on this server.",
     )
+    expect_findings_hardened: tuple[str, ...] = Field(
+        default=(),
+        description="Further finding ids the stricter audit profile hardened reports for it.",
+    )
 
 
 class LabProfile(_Frozen):
