@@ -225,6 +225,10 @@ def audit_command(
         _dry_run(deployment, from_zone, fmt, output)
         return
     prof = load_profile(profile)
+    if policy is not None:  # read it before probing: a bad file must not cost a whole audit
+        from pathsec.audit.baseline import load_policy
+
+        load_policy(policy)
     if source_address is not None:
         try:
             ipaddress.ip_address(source_address)
@@ -255,6 +259,14 @@ def audit_command(
         Limits(concurrency=concurrency, per_host=per_host),
         observer,
     )
+    if policy is not None:
+        from pathsec.audit.baseline import drift, load_policy
+
+        extra = drift(load_policy(policy), result)
+        found = sorted(
+            [*result.findings, *extra], key=lambda f: (-f.severity.rank, f.host, f.port, f.id)
+        )
+        result = result.model_copy(update={"findings": tuple(found)})
     text = result_json(result)
     if output is not None:
         write_atomic(output, text)

@@ -33,6 +33,7 @@ app.command("audit")(__import__("pathsec.cli.audit_cmd", fromlist=["x"]).audit_c
 app.add_typer(__import__("pathsec.cli.lab_cmd", fromlist=["x"]).app, name="lab")
 app.command("demo")(__import__("pathsec.cli.demo_cmd", fromlist=["x"]).demo_command)
 __import__("pathsec.cli.report_cmd", fromlist=["x"]).register(app)
+__import__("pathsec.cli.zones_cmd", fromlist=["x"]).register(app)
 app.command("firewall")(__import__("pathsec.cli.firewall_cmd", fromlist=["x"]).firewall_command)
 app.add_typer(__import__("pathsec.cli.plan_cmd", fromlist=["x"]).app)
 
