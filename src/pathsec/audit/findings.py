@@ -94,6 +94,14 @@ def _offered(ctx: Context, before: bool) -> tuple[str, ...]:
 
 def _closed(ctx: Context) -> Sequence[str]:
     tcp = ctx.result.observations.tcp
+    if ctx.target.protocol.transport == "udp":  # ICMP port unreachable
+        udp = ctx.result.observations.udp
+        app = ctx.app()
+        if (udp is not None and udp.state == "closed") or (
+            getattr(app, "status", None) is Status.refused
+        ):
+            return ["UDP: ICMP port unreachable"]
+        return []
     return [f"connect: {tcp.reason}"] if tcp and tcp.state == "closed" else []
 
 
@@ -106,6 +114,8 @@ def _dialogue_failed(ctx: Context) -> Sequence[str]:
     obs = ctx.app()
     if obs is None or getattr(obs, "status", Status.ok) is Status.ok:
         return []
+    if ctx.target.protocol.transport == "udp" and getattr(obs, "status", None) is Status.refused:
+        return []  # a closed UDP port: PS-TCP-001
     return [
         f"{getattr(obs, 'status', '')}: {getattr(obs, 'reason', '')}",
         *getattr(obs, "transcript", ())[-6:],

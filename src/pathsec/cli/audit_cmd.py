@@ -108,18 +108,46 @@ def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path |
     )
 
 
+def _banner(e: EndpointResult) -> str:
+    """A one-line summary of what the application probe saw."""
+    o = e.observations
+    if o.smtp is not None:
+        return o.smtp.banner or ""
+    if o.pop3 is not None:
+        return o.pop3.banner or ""
+    if o.imap is not None:
+        return o.imap.greeting or ""
+    if o.http is not None:
+        return " ".join(
+            f"{r.path} {r.status}{' ' + ','.join(r.auth_schemes) if r.auth_schemes else ''}"
+            for r in o.http.responses
+        )
+    if o.ldap is not None and o.ldap.root_dse is not None:
+        r = o.ldap.root_dse
+        return f"{r.dns_host_name or r.vendor_name or 'rootDSE'} SASL {' '.join(r.sasl_mechanisms)}"
+    if o.kerberos is not None and o.kerberos.kdc:
+        return f"KDC: {o.kerberos.error_name} (realm {o.kerberos.server_realm})"
+    if o.dns is not None:
+        return " ".join(f"{q.rdtype} {q.name} {q.rcode}" for q in o.dns.queries)
+    if o.rpc is not None and o.rpc.status.value == "ok":
+        return f"{o.rpc.entries} endpoints, TCP {' '.join(map(str, o.rpc.tcp_ports[:8]))}"
+    if o.smb is not None:
+        dialects = " ".join(d for d, ok in o.smb.dialects.items() if ok)
+        return f"SMB {dialects}; signing required: {o.smb.signing_required}"
+    if o.sip is not None:
+        return f"{o.sip.status_line or ''} {o.sip.server or o.sip.user_agent or ''}".strip()
+    if o.udp is not None:
+        return f"UDP {o.udp.state}"
+    return ""
+
+
 def _rows(result: AuditResult, lang: Lang) -> tuple[Tabular, Tabular]:
     ep_rows = []
     for e in result.endpoints:
         o = e.observations
-        app = o.smtp or o.pop3 or o.imap
-        banner = ""
-        if o.smtp is not None:
-            banner = o.smtp.banner or ""
-        elif o.pop3 is not None:
-            banner = o.pop3.banner or ""
-        elif o.imap is not None:
-            banner = o.imap.greeting or ""
+        family = e.protocol.family
+        app = getattr(o, family.value, None) if family is not None else None
+        banner = _banner(e)
         tls = ", ".join(o.tls.accepted) if o.tls is not None else ""
         ep_rows.append(
             [
@@ -215,7 +243,7 @@ def audit_command(
         typer.Option("--policy", help="Baseline policy (pathsec baseline): report drift from it."),
     ] = None,
 ) -> None:
-    """Probe SMTP, POP3 and IMAP endpoints (before and after TLS) and report findings."""
+    """Probe mail, web, directory, Kerberos, DNS, RPC, SMB and SIP endpoints; report findings."""
     if (from_zone is not None or dry_run) and deployment is None:
         raise InputError(
             InputProblem("pathsec audit", None, None, "--from and --dry-run need a deployment")
