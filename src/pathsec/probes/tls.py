@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -102,7 +103,7 @@ def tls_available(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) ->
 
 @dataclass(frozen=True)
 class VersionJob(Job):
-    """A handshake pinned to ``variant``.
+    """A handshake for the versions in ``span`` (one version: pinned; several: a range).
 
     ``known``: the application probe's handshake already negotiated this version; the job
     reports it accepted with that session and opens no connection. ``certificate``: parse
@@ -111,6 +112,15 @@ class VersionJob(Job):
 
     known: TlsSession | None = field(default=None, compare=False)
     certificate: bool = True
+    span: tuple[str, ...] = ()
+
+
+class VersionResults(BaseModel):
+    """The outcomes of a range job, one per version of its span."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    results: tuple[VersionResult, ...]
 
 
 class _OutcomeOnly(Transcript):
@@ -122,16 +132,21 @@ class _OutcomeOnly(Transcript):
             super().add(who, text)
 
 
-async def handshake(conn: Conn, ctx: ssl.SSLContext, server_hostname: str | None) -> ssl.SSLObject:
+async def handshake(
+    conn: Conn, ctx: ssl.SSLContext, server_hostname: str | None, complete: bool = True
+) -> ssl.SSLObject:
     """A TLS handshake over memory BIOs on the plain stream, bounded in time and bytes.
 
-    A version probe only needs to know whether the handshake completes, so it skips
+    A version probe only needs to know whether the server takes the version, so it skips
     asyncio's TLS transport (which allocates a 256 KiB buffer and a protocol object per
     connection) and drives OpenSSL directly: send what it wants sent, feed what arrives.
+    With ``complete=False`` it stops once OpenSSL has accepted the server's first flight
+    (ServerHello for the offered version, certificate, key exchange) and wants to answer,
+    as scanners that enumerate versions do; the answer is not sent.
     """
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_hostname)
-    received = 0
+    received = flights = 0
     async with asyncio.timeout(conn.settings.timeout):
         while True:
             try:
@@ -141,6 +156,10 @@ async def handshake(conn: Conn, ctx: ssl.SSLContext, server_hostname: str | None
                 finished = False
             pending = outgoing.read()
             if pending:
+                flights += 1
+                if flights > 1 and not complete:
+                    conn.transcript.note("TLS server hello accepted")
+                    return obj
                 conn.writer.write(pending)
             if finished:
                 conn.transcript.note(f"TLS handshake done ({obj.version()})")
@@ -163,6 +182,21 @@ def _context(version: str) -> ssl.SSLContext | str:
         return str(exc)
 
 
+@cache
+def _range_context(low: str, high: str) -> ssl.SSLContext:
+    """A context offering ``low`` up to ``high`` (both offerable on their own), made once."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = VERSIONS[low]
+        ctx.maximum_version = VERSIONS[high]
+    if VERSIONS[low] < ssl.TLSVersion.TLSv1_2:
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    return ctx
+
+
 def known_session(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) -> TlsSession | None:
     """The session the application probe negotiated (a version pathsec pins), if any."""
     family = endpoint.protocol.family
@@ -172,98 +206,132 @@ def known_session(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) ->
     return None
 
 
+#: Versions below this one share one range job when the protocol probe's handshake is known.
+_LEGACY_BELOW = list(VERSIONS).index("TLSv1.2")
+
+#: OpenSSL's names of versions (``SSLObject.version()``) -> pathsec's names.
+_OPENSSL_NAMES = {"TLSv1": "TLSv1.0", **{v: v for v in VERSIONS}}
+
+_Outcome = tuple[Verdict, str | None, ssl.SSLObject | None]
+
+
 class TlsProbe:
-    """The TLS probe: one connection per version not yet known."""
+    """The TLS probe: one connection per version not yet known, legacy versions together.
+
+    When the protocol probe's handshake is known, the versions below TLSv1.2 that the local
+    OpenSSL can offer are tried in one range handshake: a server picks the highest version
+    it supports in the offered range, so a refusal rejects them all, and an answer at
+    version v accepts v and rejects the newer ones (the job then tries the older ones, with
+    one more connection, only on servers that accept a legacy version).
+    """
 
     kind = ProbeKind.tls
 
     def plan(
         self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
     ) -> Sequence[Job]:
-        """One job per version, when TLS is reachable at all."""
+        """Jobs for the versions not known yet, when TLS is reachable at all."""
         if endpoint.protocol is MailProtocol.tcp or not tls_available(endpoint, prior):
             return ()
         known = known_session(endpoint, prior)
-        return tuple(
-            VersionJob(
-                self.kind,
-                endpoint,
-                v,
-                known=known if known is not None and known.version == v else None,
-                certificate=known is None,
+        if known is None:
+            return tuple(VersionJob(self.kind, endpoint, v, span=(v,)) for v in VERSIONS)
+        order = list(VERSIONS)
+        legacy = [
+            v
+            for v in order[:_LEGACY_BELOW]
+            if v != known.version and not isinstance(_context(v), str)
+        ]
+        jobs: list[Job] = []
+        for v in order:
+            if v == known.version:
+                jobs.append(VersionJob(self.kind, endpoint, v, known=known, span=(v,)))
+            elif v not in legacy or len(legacy) == 1:
+                jobs.append(VersionJob(self.kind, endpoint, v, certificate=False, span=(v,)))
+        if len(legacy) > 1:
+            variant = f"{legacy[0]}..{legacy[-1]}"
+            jobs.append(
+                VersionJob(self.kind, endpoint, variant, certificate=False, span=tuple(legacy))
             )
-            for v in VERSIONS
-        )
+        return tuple(jobs)
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
-        """One handshake pinned to ``job.variant``; the verdict is the attempt's value."""
+        """The job's handshake(s); the verdicts are the attempt's value."""
         ep = job.endpoint
-        version = job.variant
         transcript = _OutcomeOnly()
+        span = job.span if isinstance(job, VersionJob) and job.span else (job.variant,)
+        results: dict[str, VersionResult] = {}
 
-        def done(
-            verdict: Verdict, reason: str | None, session: TlsSession | None = None
-        ) -> Attempt:
-            transcript.note(f"{version}: {verdict}" + (f" ({reason})" if reason else ""))
-            return Attempt(
-                job,
-                Status.ok,
-                None,
-                transcript.freeze(),
-                VersionResult(version=version, result=verdict, reason=reason, session=session),
+        def verdict(
+            version: str, result: Verdict, reason: str | None, session: TlsSession | None = None
+        ) -> None:
+            transcript.note(f"{version}: {result}" + (f" ({reason})" if reason else ""))
+            results[version] = VersionResult(
+                version=version, result=result, reason=reason, session=session
             )
 
         if isinstance(job, VersionJob) and job.known is not None:
-            return done("accepted", "negotiated by the protocol probe's handshake", job.known)
-        ctx = _context(version)
-        if isinstance(ctx, str):
-            return done("unknown", ctx)
-        describe = not isinstance(job, VersionJob) or job.certificate
-        implicit = ep.protocol.implicit_tls
-        conn: Conn | None = None
-        try:
-            conn = await connect(ep, settings, transcript)
-            if not implicit:
-                family = ep.protocol.family
-                if family is None or family not in STARTTLS:
-                    return done("unknown", "no STARTTLS dialogue for this protocol")
-                await STARTTLS[family](conn)
-            try:
-                obj = await handshake(conn, ctx, sni_for(ep))
-            except ssl.SSLError as exc:
-                return _handshake_failure(done, exc)
-            except (ConnectionError, EOFError) as exc:
-                return done("rejected", f"connection closed during handshake: {exc}")
-            session = describe_session(obj, ep.server_name or ep.host) if describe else None
-            return done("accepted", None, session)
-        except (OSError, TimeoutError, ProtocolError, EOFError) as exc:
-            status, reason = classify(exc)
-            if implicit and status is Status.reset:
-                return done("rejected", f"connection closed during handshake: {reason}")
-            return done("unknown", reason)
-        finally:
-            if conn is not None:
-                # Nothing more to say on this connection: drop it at once (no close_notify
-                # round trip, no waiting for the peer), as a scanner's version probe does.
-                conn.writer.transport.abort()
+            verdict(span[0], "accepted", "negotiated by the protocol probe's handshake", job.known)
+        elif len(span) == 1:
+            ctx = _context(span[0])
+            if isinstance(ctx, str):
+                verdict(span[0], "unknown", ctx)
+            else:
+                describe = not isinstance(job, VersionJob) or job.certificate
+                result, reason, obj = await _shake(ep, settings, transcript, ctx, describe)
+                session = (
+                    describe_session(obj, ep.server_name or ep.host)
+                    if describe and obj is not None
+                    else None
+                )
+                verdict(span[0], result, reason, session)
+        else:
+            remaining = list(span)
+            while remaining:  # at most len(span) rounds: each one settles one version or all
+                high = remaining[-1]
+                ctx = _range_context(remaining[0], high)
+                result, reason, obj = await _shake(ep, settings, transcript, ctx, True)
+                chosen = _OPENSSL_NAMES.get(obj.version() or "") if obj is not None else None
+                if result != "accepted" or chosen not in remaining:
+                    if result == "accepted":
+                        result, reason = "unknown", f"server chose {chosen}, not offered"
+                    for v in remaining:
+                        verdict(v, result, reason)
+                    break
+                verdict(chosen, "accepted", None)
+                cut = remaining.index(chosen)
+                for v in remaining[cut + 1 :]:
+                    verdict(v, "rejected", f"server chose {chosen} when offered up to {high}")
+                remaining = remaining[:cut]
+        ordered = tuple(results[v] for v in span if v in results)
+        value: BaseModel = ordered[0] if len(span) == 1 else VersionResults(results=ordered)
+        return Attempt(job, Status.ok, None, transcript.freeze(), value)
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> TlsObservation:
         """Versions table plus the session of the known handshake or the newest accepted one."""
-        versions: dict[str, Verdict] = {}
-        reasons: dict[str, str] = {}
-        session: TlsSession | None = None
+        found: dict[str, VersionResult] = {}
         known: TlsSession | None = None
         transcript: list[str] = []
         for a in attempts:
             transcript.extend(a.transcript)
             if isinstance(a.value, VersionResult):
-                versions[a.value.version] = a.value.result
-                if a.value.reason:
-                    reasons[a.value.version] = a.value.reason
-                if a.value.result == "accepted" and a.value.session is not None:
-                    session = a.value.session
+                found[a.value.version] = a.value
+            elif isinstance(a.value, VersionResults):
+                found.update((r.version, r) for r in a.value.results)
             if isinstance(a.job, VersionJob) and a.job.known is not None:
                 known = a.job.known
+        versions: dict[str, Verdict] = {}
+        reasons: dict[str, str] = {}
+        session: TlsSession | None = None
+        for v in VERSIONS:
+            r = found.get(v)
+            if r is None:
+                continue
+            versions[v] = r.result
+            if r.reason:
+                reasons[v] = r.reason
+            if r.result == "accepted" and r.session is not None:
+                session = r.session
         session = known or session
         reason = None if session is not None else "no TLS version was accepted"
         status = Status.ok if session is not None else Status.tls_error
@@ -277,10 +345,44 @@ class TlsProbe:
         )
 
 
-def _handshake_failure(
-    done: Callable[[Verdict, str | None], Attempt], exc: ssl.SSLError
-) -> Attempt:
+async def _shake(
+    ep: Endpoint,
+    settings: ProbeSettings,
+    transcript: Transcript,
+    ctx: ssl.SSLContext,
+    complete: bool,
+) -> _Outcome:
+    """One connection: the STARTTLS dialogue if any, one handshake, then drop the connection."""
+    implicit = ep.protocol.implicit_tls
+    conn: Conn | None = None
+    try:
+        conn = await connect(ep, settings, transcript)
+        if not implicit:
+            family = ep.protocol.family
+            if family is None or family not in STARTTLS:
+                return "unknown", "no STARTTLS dialogue for this protocol", None
+            await STARTTLS[family](conn)
+        try:
+            obj = await handshake(conn, ctx, sni_for(ep), complete)
+        except ssl.SSLError as exc:
+            return _handshake_failure(exc)
+        except (ConnectionError, EOFError) as exc:
+            return "rejected", f"connection closed during handshake: {exc}", None
+        return "accepted", None, obj
+    except (OSError, TimeoutError, ProtocolError, EOFError) as exc:
+        status, reason = classify(exc)
+        if implicit and status is Status.reset:
+            return "rejected", f"connection closed during handshake: {reason}", None
+        return "unknown", reason, None
+    finally:
+        if conn is not None:
+            # Nothing more to say on this connection: drop it at once (no close_notify
+            # round trip, no waiting for the peer), as a scanner's version probe does.
+            conn.writer.transport.abort()
+
+
+def _handshake_failure(exc: ssl.SSLError) -> _Outcome:
     reason = str(exc.reason or exc)
     if reason in _LOCAL_REASONS:
-        return done("unknown", f"the local OpenSSL cannot offer it ({reason})")
-    return done("rejected", reason)
+        return "unknown", f"the local OpenSSL cannot offer it ({reason})", None
+    return "rejected", reason, None
