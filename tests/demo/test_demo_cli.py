@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from pathsec.cli.main import run
 
@@ -21,7 +22,10 @@ LAB_NET = "127.0.10."  # the built-in profiles' addresses
 
 
 def _loopback_listeners() -> set[tuple[str, str, int]]:
-    """(proto, address, port) of every TCP LISTEN / bound UDP socket on the lab's addresses."""
+    """(proto, address, port) of every TCP LISTEN / bound UDP socket on the lab's addresses.
+
+    Other labs (tests running alongside) may listen on the same addresses, on other ports.
+    """
     out: set[tuple[str, str, int]] = set()
     for proto, state in (("tcp", "0A"), ("udp", "07")):
         for line in Path(f"/proc/net/{proto}").read_text().splitlines()[1:]:
@@ -66,7 +70,14 @@ def test_demo_writes_three_files_and_leaves_nothing_running(tmp_path: Path) -> N
     )
     assert proc.returncode == 0, proc.stderr
     assert _processes_with(marker) == []
-    assert _loopback_listeners() <= before
+    # Every port the demo's lab listened on (its deployment's listen_ports) is free again.
+    dep = yaml.safe_load((out / "deployment.yaml").read_text(encoding="utf-8"))
+    used = {
+        (s["addresses"][0], port) for s in dep["servers"] for port in s["listen_ports"].values()
+    }
+    assert len(used) > 10
+    still = {(a, p) for _, a, p in _loopback_listeners() - before}
+    assert not used & still
 
     assert sorted(p.name for p in out.iterdir()) == [
         "deployment.yaml",
