@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pathsec.audit.engine import AuditObserver, Limits, run_audit
+from pathsec.audit.engine import AuditObserver, Limits, loop_factory, run_audit
 from pathsec.audit.findings import evaluate
 from pathsec.audit.models import AuditResult, FindingSeverity, Target
 from pathsec.audit.profiles import Profile
@@ -30,7 +30,8 @@ def audit(
     started = _now()
     complete = True
     try:
-        results = asyncio.run(run_audit(targets, settings, limits, observer))
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            results = runner.run(run_audit(targets, settings, limits, observer))
     except KeyboardInterrupt:
         results, complete = [], False
     findings = [f for t, r in zip(targets, results, strict=False) for f in evaluate(t, r, profile)]

@@ -6,7 +6,8 @@ import datetime as dt
 import ipaddress
 import ssl
 import warnings
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -138,10 +139,28 @@ def _self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
-def certificate_facts(
-    der: bytes, hostname: str | None, now: dt.datetime | None = None
-) -> CertificateFacts:
-    """Parse a DER certificate; raise :class:`ProtocolError` when it cannot be parsed."""
+@dataclass(frozen=True)
+class _Parsed:
+    """What a certificate says regardless of the host it was seen on or the time."""
+
+    cert: x509.Certificate
+    subject: str
+    issuer: str
+    subject_cn: str | None
+    sans: tuple[str, ...]
+    not_before: dt.datetime
+    not_after: dt.datetime
+    self_signed: bool
+    key_type: str
+    key_bits: int | None
+    signature_algorithm: str | None
+    sha256: str
+
+
+@lru_cache(maxsize=1024)
+def _parse(der: bytes) -> _Parsed:
+    """Parse a DER certificate once: a deployment shows one certificate on many endpoints
+    (every port of a server, every member of an array); raise :class:`ProtocolError`."""
     try:
         cert = x509.load_der_x509_certificate(der)
         subject = cert.subject.rfc4514_string()
@@ -150,7 +169,6 @@ def certificate_facts(
         not_after = cert.not_valid_after_utc
     except (ValueError, TypeError) as exc:
         raise ProtocolError(f"unparsable certificate: {exc}") from None
-    now = now or dt.datetime.now(dt.UTC)
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -168,22 +186,44 @@ def certificate_facts(
     key_type, key_bits = _key(cert)
     from cryptography.hazmat.primitives import hashes
 
-    return CertificateFacts(
+    return _Parsed(
+        cert=cert,
         subject=subject,
         issuer=issuer,
         subject_cn=str(cns[0].value) if cns else None,
         sans=sans,
-        not_before=not_before.isoformat(),
-        not_after=not_after.isoformat(),
-        expired=now > not_after,
-        not_yet_valid=now < not_before,
+        not_before=not_before,
+        not_after=not_after,
         self_signed=_self_signed(cert),
         key_type=key_type,
         key_bits=key_bits,
         signature_algorithm=sig_name,
-        hostname=hostname,
-        hostname_match=hostname_matches(cert, hostname) if hostname else None,
         sha256=cert.fingerprint(hashes.SHA256()).hex(),
+    )
+
+
+def certificate_facts(
+    der: bytes, hostname: str | None, now: dt.datetime | None = None
+) -> CertificateFacts:
+    """Parse a DER certificate; raise :class:`ProtocolError` when it cannot be parsed."""
+    p = _parse(der)
+    now = now or dt.datetime.now(dt.UTC)
+    return CertificateFacts(
+        subject=p.subject,
+        issuer=p.issuer,
+        subject_cn=p.subject_cn,
+        sans=p.sans,
+        not_before=p.not_before.isoformat(),
+        not_after=p.not_after.isoformat(),
+        expired=now > p.not_after,
+        not_yet_valid=now < p.not_before,
+        self_signed=p.self_signed,
+        key_type=p.key_type,
+        key_bits=p.key_bits,
+        signature_algorithm=p.signature_algorithm,
+        hostname=hostname,
+        hostname_match=hostname_matches(p.cert, hostname) if hostname else None,
+        sha256=p.sha256,
     )
 
 
