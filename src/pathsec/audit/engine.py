@@ -22,6 +22,9 @@ from pathsec.probes.tcp import TcpObservation
 
 DEFAULT_CONCURRENCY = 256
 DEFAULT_PER_HOST = 8
+#: No job (one connection) may take longer than this many ``--timeout`` periods in all: a
+#: server that trickles one line just inside every read timeout is cut off here.
+JOB_TIMEOUT_FACTOR = 8
 
 
 class AuditObserver(Protocol):
@@ -56,6 +59,7 @@ class Limits:
 
     concurrency: int = DEFAULT_CONCURRENCY
     per_host: int = DEFAULT_PER_HOST
+    max_rate: float | None = None  # new connections per second (None: unpaced)
 
 
 def stages(target: Target) -> tuple[tuple[ProbeKind, ...], ...]:
@@ -80,16 +84,35 @@ class Engine:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.max_in_flight = 0
         self._in_flight = 0
+        self.done: dict[int, EndpointResult] = {}  # finished endpoints by target index
+        self._next_start = 0.0
+
+    async def _pace(self) -> None:
+        """Wait for the next connection slot of ``max_rate`` (a token bucket of one token)."""
+        rate = self.limits.max_rate
+        if not rate:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next_start)
+        self._next_start = slot + 1.0 / rate
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _run_job(self, job: Job) -> Attempt:
         host_sem = self._hosts.setdefault(
             job.endpoint.host, asyncio.Semaphore(self.limits.per_host)
         )
         async with self._global, host_sem:
+            await self._pace()
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            budget = self.settings.timeout * JOB_TIMEOUT_FACTOR
             try:
-                return await PROBES[job.probe].run(job, self.settings)
+                async with asyncio.timeout(budget):
+                    return await PROBES[job.probe].run(job, self.settings)
+            except TimeoutError:
+                reason = f"the dialogue took longer than {budget:g} s in all"
+                return Attempt(job, Status.timeout, reason, (f"*: {reason}",), None, budget)
             finally:
                 self._in_flight -= 1
 
@@ -122,6 +145,7 @@ class Engine:
         async def one(i: int, target: Target) -> None:
             res = await self.audit_one(target)
             results[i] = res
+            self.done[i] = res
             self.observer.endpoint_done(res)
 
         async with asyncio.TaskGroup() as tg:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from pathsec.audit.engine import AuditObserver, Limits, loop_factory, run_audit
+from pathsec.audit.engine import AuditObserver, Engine, Limits, NullObserver, loop_factory
 from pathsec.audit.findings import evaluate
 from pathsec.audit.models import AuditResult, FindingSeverity, Target
 from pathsec.audit.profiles import Profile
@@ -27,23 +30,66 @@ def audit(
     observer: AuditObserver | None = None,
 ) -> AuditResult:
     """Probe every target and grade the observations with ``profile``."""
-    started = _now()
-    complete = True
+    return audit_or_stop(targets, profile, settings, limits, observer)[0]
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl-C."""
+
+
+@contextmanager
+def _sigterm_unwinds(stopped: list[int]) -> Iterator[None]:
+    """While active (main thread only), SIGTERM unwinds the run like Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        stopped.append(signum)
+        raise _Stopped()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            results = runner.run(run_audit(targets, settings, limits, observer))
-    except KeyboardInterrupt:
-        results, complete = [], False
-    findings = [f for t, r in zip(targets, results, strict=False) for f in evaluate(t, r, profile)]
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def audit_or_stop(
+    targets: Sequence[Target],
+    profile: Profile,
+    settings: ProbeSettings | None = None,
+    limits: Limits | None = None,
+    observer: AuditObserver | None = None,
+) -> tuple[AuditResult, int | None]:
+    """Like :func:`audit`, but Ctrl-C (SIGINT) or SIGTERM end the run early.
+
+    The endpoints that finished are kept and graded, the result is marked
+    ``complete: false``, and the signal number is returned beside it (None when the run
+    was not interrupted).
+    """
+    started = _now()
+    stopped: list[int] = []
+    engine = Engine(settings or ProbeSettings(), limits or Limits(), observer or NullObserver())
+    try:
+        with _sigterm_unwinds(stopped), asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(engine.run(targets))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        if not stopped:
+            stopped.append(signal.SIGINT)
+    done = sorted(engine.done.items())
+    results = [r for _, r in done]
+    findings = [f for i, r in done for f in evaluate(targets[i], r, profile)]
     findings.sort(key=lambda f: (-f.severity.rank, f.host, f.port, f.id))
-    return AuditResult(
+    result = AuditResult(
         started=started,
         finished=_now(),
-        complete=complete and len(results) == len(targets),
+        complete=not stopped and len(results) == len(targets),
         profile=profile.name,
         endpoints=tuple(results),
         findings=tuple(findings),
     )
+    return result, (int(stopped[0]) if stopped else None)
 
 
 def worst(result: AuditResult) -> FindingSeverity | None:

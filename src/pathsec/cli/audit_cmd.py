@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathsec.atomic import write_atomic
 from pathsec.audit.engine import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, Limits
 from pathsec.audit.models import AuditResult, EndpointResult, FindingSeverity, Target
 from pathsec.audit.profiles import load_profile
-from pathsec.audit.run import audit, result_json, worst
+from pathsec.audit.run import audit_or_stop, result_json, worst
 from pathsec.audit.targets import parse_target, read_targets_file
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
@@ -212,6 +213,10 @@ def audit_command(
     per_host: Annotated[
         int, typer.Option("--per-host", min=1, max=256, help="Connections per host in flight.")
     ] = DEFAULT_PER_HOST,
+    max_rate: Annotated[
+        float | None,
+        typer.Option("--max-rate", min=0.1, help="At most this many new connections per second."),
+    ] = None,
     source_address: Annotated[
         str | None, typer.Option("--source-address", help="Bind connections to this local IP.")
     ] = None,
@@ -280,11 +285,11 @@ def audit_command(
             )
         )
     observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
-    result = audit(
+    result, stopped = audit_or_stop(
         targets,
         prof,
         ProbeSettings(timeout=timeout, source_address=source_address, ntlm_info=ntlm_info),
-        Limits(concurrency=concurrency, per_host=per_host),
+        Limits(concurrency=concurrency, per_host=per_host, max_rate=max_rate),
         observer,
     )
     if policy is not None:
@@ -307,6 +312,13 @@ def audit_command(
             emit(f_table)
         else:
             err_console().print("no findings", markup=False)
+    if stopped is not None:  # Ctrl-C or SIGTERM: what finished is written, marked incomplete
+        err_console().print(
+            f"pathsec: interrupted by {signal.Signals(stopped).name}: {len(result.endpoints)} of "
+            f"{len(targets)} endpoints finished; the result says complete: false",
+            markup=False,
+        )
+        raise typer.Exit(128 + stopped)
     if not result.complete:
         raise typer.Exit(3)
     top = worst(result)
