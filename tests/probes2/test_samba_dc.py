@@ -103,6 +103,9 @@ def test_smb_dialects_and_signing(dc_audit: dict) -> None:
     assert s["dialects"]["SMB1"] is False  # Samba 4.17: server min protocol = SMB2_02
     assert s["dialects"]["3.1.1"] is True and s["dialects"]["2.0.2"] is True
     assert s["signing_required"] is True  # a DC requires signing
+    assert s["encryption"] is True  # SMB 3.1.1 encryption negotiated (a cipher was chosen)
+    details = {d["dialect"]: d for d in s["details"]}
+    assert details["2.1"]["encryption"] is False and details["3.0"]["encryption"] is True
     found = _ids(dc_audit, 445, "smb")
     assert "PS-SMB-001" not in found and "PS-SMB-002" not in found
 
