@@ -208,6 +208,102 @@ async def smtp_on_tls_port(p: Peer) -> None:
     await p.send(b"500 5.5.1 what?\r\n")
 
 
+async def slow_loris_lines(p: Peer) -> None:
+    """Banner, then EHLO continuation lines each just inside the 1 s read timeout."""
+    if not await p.send(b"220 mx\r\n") or await p.line() is None:
+        return
+    await p.send(b"250-mx\r\n")
+    for i in range(190):
+        await asyncio.sleep(0.7)
+        if not await p.send(b"250-SLOW%d\r\n" % i):
+            return
+
+
+async def sip_huge_header(p: Peer) -> None:
+    await p.line()
+    await p.send(
+        b"SIP/2.0 200 OK\r\nServer: " + MARKUP.encode() + b"X" * (1024 * 1024) + b"\r\n\r\n"
+    )
+    await p.line(timeout=2)
+
+
+async def sip_many_headers(p: Peer) -> None:
+    await p.line()
+    head = (
+        b"SIP/2.0 200 OK\r\nServer: MSExchangeUM "
+        + MARKUP.encode()
+        + ESCAPES.encode("latin-1", "replace")
+        + b"\r\n"
+    )
+    await p.send(head + b"X-Pad: " + b"y" * 1000 + b"\r\n" * 1)
+    for _ in range(1000):  # 1 MB of headers in 1 KB lines
+        if not await p.send(b"X-Pad: " + b"y" * 1000 + b"\r\n"):
+            return
+    await p.send(b"\r\n")
+
+
+# --- LDAP: a rootDSE with huge values -------------------------------------------------------
+
+
+def _ber(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(raw)]) + raw + body
+
+
+async def _ber_message(p: Peer) -> bytes | None:
+    try:
+        head = await p.reader.readexactly(2)
+        n = head[1]
+        if n & 0x80:
+            extra = await p.reader.readexactly(n & 0x7F)
+            head += extra
+            n = int.from_bytes(extra, "big")
+        return head + await p.reader.readexactly(min(n, 65536))
+    except (OSError, asyncio.IncompleteReadError):
+        return None
+
+
+def _message_id(msg: bytes) -> int:
+    i = 2 if msg[1] < 0x80 else 2 + (msg[1] & 0x7F)
+    return int.from_bytes(msg[i + 2 : i + 2 + msg[i + 1]], "big")
+
+
+def _ldap_attr(name: str, values: list[bytes]) -> bytes:
+    return _ber(
+        0x30, _ber(0x04, name.encode()) + _ber(0x31, b"".join(_ber(0x04, v) for v in values))
+    )
+
+
+ROOT_DSE = (
+    _ldap_attr(
+        "supportedSASLMechanisms",
+        [b"GSSAPI", MARKUP.encode()] + [b"M%05d" % i for i in range(20000)],
+    )
+    + _ldap_attr("namingContexts", [b"DC=" + b"x" * (2 * 1024 * 1024)])
+    + _ldap_attr("dnsHostName", [ESCAPES.encode("latin-1", "replace") + MARKUP.encode()])
+    + _ldap_attr("supportedCapabilities", [b"1.2.840.113556.1.4.800"] * 5000)
+)
+
+
+async def ldap_huge_root_dse(p: Peer) -> None:
+    for _ in range(4):
+        msg = await _ber_message(p)
+        if msg is None:
+            return
+        number = _message_id(msg)
+        mid = _ber(0x02, number.to_bytes(number.bit_length() // 8 + 1, "big"))
+        if b"\x77" in msg[:12]:  # ExtendedRequest (StartTLS): refuse
+            body = _ber(0x0A, b"\x35") + _ber(0x04, b"") + _ber(0x04, b"no")
+            await p.send(_ber(0x30, mid + _ber(0x78, body)))
+            continue
+        entry = _ber(0x64, _ber(0x04, b"") + _ber(0x30, ROOT_DSE))
+        done = _ber(0x65, _ber(0x0A, b"\x00") + _ber(0x04, b"") + _ber(0x04, b""))
+        await p.send(_ber(0x30, mid + entry) + _ber(0x30, mid + done))
+
+
 # --- NTLM challenges with malformed AV pairs --------------------------------------------
 
 
@@ -291,6 +387,13 @@ def _cert_seen(res: EndpointResult) -> None:
     assert tls is not None and tls.session is not None
 
 
+def _root_dse_capped(res: EndpointResult) -> None:
+    ldap = res.observations.ldap
+    assert ldap is not None and ldap.root_dse is not None
+    assert 0 < len(ldap.root_dse.sasl_mechanisms) <= 64
+    assert all(len(v) <= 200 for v in ldap.root_dse.naming_contexts)
+
+
 def _ntlm_recorded(res: EndpointResult) -> None:
     n = res.observations.ntlm
     assert n is not None
@@ -302,6 +405,28 @@ CASES = [
         "endless_banner_100MB", endless_banner, statuses=(Status.protocol_error,), reason="longer"
     ),
     Case("one_byte_per_second", one_byte_per_second, statuses=(Status.timeout,), max_seconds=4),
+    Case(
+        "slow_loris_ehlo_lines",
+        slow_loris_lines,
+        statuses=(Status.timeout,),
+        reason="no answer within",
+        max_seconds=5,
+    ),
+    Case(
+        "sip_1MB_header_line",
+        sip_huge_header,
+        proto="sip",
+        statuses=(Status.protocol_error,),
+        reason="longer",
+    ),
+    Case("sip_1MB_of_headers", sip_many_headers, proto="sip", statuses=(Status.protocol_error,)),
+    Case(
+        "ldap_root_dse_huge_values",
+        ldap_huge_root_dse,
+        proto="ldap",
+        check=_root_dse_capped,
+        max_seconds=10,
+    ),
     Case("accept_never_speak", silent, statuses=(Status.timeout,), max_seconds=4),
     Case(
         "ehlo_100k_continuations",
@@ -505,3 +630,30 @@ def test_hostile_server(case: Case, tmp_path: Path, capsys) -> None:
     raw_json = (tmp_path / "result.json").read_text()
     json.loads(raw_json)
     assert re.search(r"[\x00-\x09\x0b-\x1f]", raw_json) is None
+
+
+def test_job_deadline_cuts_a_server_slow_at_every_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each reply comes just inside the read timeout; the per-job budget still ends the job."""
+    import pathsec.audit.engine as engine
+    from pathsec.audit.engine import run_audit
+    from pathsec.audit.models import Target
+    from pathsec.probes.base import ProbeSettings
+
+    async def slow_steps(p: Peer) -> None:
+        await asyncio.sleep(0.4)
+        if not await p.send(b"220 slow\r\n"):
+            return
+        for _ in range(5):
+            if await p.line() is None:
+                return
+            await asyncio.sleep(0.4)
+            await p.send(b"250 ok\r\n")
+
+    monkeypatch.setattr(engine, "JOB_TIMEOUT_FACTOR", 2)  # budget 1 s; the dialogue needs 1.2 s
+    with serving(slow_steps) as srv:
+        target = Target(host="127.0.0.1", port=srv.port, protocol="smtp")  # type: ignore[arg-type]
+        start = time.monotonic()
+        res = asyncio.run(run_audit([target], ProbeSettings(timeout=0.5)))[0]
+        elapsed = time.monotonic() - start
+    assert res.status is Status.timeout and "in all" in (res.reason or ""), res.reason
+    assert elapsed < 2.5
