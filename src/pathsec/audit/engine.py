@@ -20,7 +20,7 @@ from pathsec.probes import PROBES
 from pathsec.probes.base import Attempt, Job, Observation, ProbeKind, ProbeSettings, Status
 from pathsec.probes.tcp import TcpObservation
 
-DEFAULT_CONCURRENCY = 256
+DEFAULT_CONCURRENCY = 512  # tuned with bench/bench_audit.py (RESULTS.md)
 DEFAULT_PER_HOST = 8
 #: No job (one connection) may take longer than this many ``--timeout`` periods in all: a
 #: server that trickles one line just inside every read timeout is cut off here.
