@@ -13,7 +13,16 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from pathsec import __version__
-from pathsec.cli import catalog_cmd
+from pathsec.cli import (
+    audit_cmd,
+    catalog_cmd,
+    demo_cmd,
+    firewall_cmd,
+    lab_cmd,
+    plan_cmd,
+    report_cmd,
+    zones_cmd,
+)
 from pathsec.errors import InputError, PathsecError
 
 EXIT_OK = 0
@@ -28,14 +37,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+# Commands in pipeline order: catalog, plan/validate, firewall, audit (+ merge, baseline),
+# report/history/diff/store, lab, demo.
 app.add_typer(catalog_cmd.app, name="catalog")
-app.command("audit")(__import__("pathsec.cli.audit_cmd", fromlist=["x"]).audit_command)
-app.add_typer(__import__("pathsec.cli.lab_cmd", fromlist=["x"]).app, name="lab")
-app.command("demo")(__import__("pathsec.cli.demo_cmd", fromlist=["x"]).demo_command)
-__import__("pathsec.cli.report_cmd", fromlist=["x"]).register(app)
-__import__("pathsec.cli.zones_cmd", fromlist=["x"]).register(app)
-app.command("firewall")(__import__("pathsec.cli.firewall_cmd", fromlist=["x"]).firewall_command)
-app.add_typer(__import__("pathsec.cli.plan_cmd", fromlist=["x"]).app)
+app.add_typer(plan_cmd.app)
+app.command("firewall")(firewall_cmd.firewall_command)
+app.command("audit")(audit_cmd.audit_command)
+zones_cmd.register(app)
+report_cmd.register(app)
+app.add_typer(lab_cmd.app, name="lab")
+app.command("demo")(demo_cmd.demo_command)
 
 
 def _version(value: bool) -> None:
