@@ -183,6 +183,7 @@ def server_context(
     directory: Path,
     subject: x509.Name | None = None,
     sans: list[x509.GeneralName] | None = None,
+    raw_san: bytes | None = None,
 ) -> ssl.SSLContext:
     """A TLS server context with a self-signed P-256 certificate of the given subject/SANs."""
     name = subject or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hostile.test")])
@@ -198,6 +199,11 @@ def server_context(
     )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    if raw_san is not None:  # a subjectAltName extension whose DER is whatever the test says
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME, raw_san),
+            critical=False,
+        )
     cert = builder.sign(_KEY, hashes.SHA256())
     cp, kp = directory / "hostile.crt", directory / "hostile.key"
     cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

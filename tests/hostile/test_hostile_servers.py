@@ -387,6 +387,17 @@ def _cert_seen(res: EndpointResult) -> None:
     assert tls is not None and tls.session is not None
 
 
+def _bad_san_handled(res: EndpointResult) -> None:
+    """Recorded (as an unparsable certificate, or without SANs and without a name match)."""
+    tls = res.observations.tls
+    assert tls is not None and tls.session is not None
+    cert = tls.session.certificate
+    if cert is None:
+        assert tls.session.certificate_error
+    else:
+        assert cert.sans == () and cert.hostname_match is False
+
+
 def _root_dse_capped(res: EndpointResult) -> None:
     ldap = res.observations.ldap
     assert ldap is not None and ldap.root_dse is not None
@@ -521,6 +532,13 @@ CASES = [
         tls="subject",
         check=_cert_seen,
     ),
+    Case(
+        "certificate_malformed_san_extension",
+        smtp_dialogue(b"220 mx\r\n", b"250 mx\r\n"),
+        proto="smtps",
+        tls="bad_san",
+        check=_bad_san_handled,
+    ),
     Case("http_on_smtp_port_waits", http_waits, statuses=(Status.timeout,), max_seconds=4),
     Case("http_on_smtp_port_speaks_first", http_speaks_first, statuses=(Status.protocol_error,)),
     Case(
@@ -557,6 +575,8 @@ def _context(kind: str | None, tmp: Path) -> ssl.SSLContext | None:
         ]
         sans[0] = x509.DNSName("evil<script>alert(1)</script>.example")
         return server_context(tmp, sans=sans)
+    if kind == "bad_san":
+        return server_context(tmp, raw_san=b"\x30\x06\x82\x04\xffbad")
     # 64 KB subject: a markup CN and 850 64-character OUs (the issuer is short).
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, "<script>alert(1)</script>")]
     attrs += [

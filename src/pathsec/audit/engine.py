@@ -17,7 +17,15 @@ from typing import Protocol
 
 from pathsec.audit.models import EndpointResult, Observations, Target
 from pathsec.probes import PROBES
-from pathsec.probes.base import Attempt, Job, Observation, ProbeKind, ProbeSettings, Status
+from pathsec.probes.base import (
+    Attempt,
+    Job,
+    Observation,
+    ProbeKind,
+    ProbeSettings,
+    Status,
+    clean_text,
+)
 from pathsec.probes.tcp import TcpObservation
 
 DEFAULT_CONCURRENCY = 512  # tuned with bench/bench_audit.py (RESULTS.md)
@@ -113,6 +121,9 @@ class Engine:
             except TimeoutError:
                 reason = f"the dialogue took longer than {budget:g} s in all"
                 return Attempt(job, Status.timeout, reason, (f"*: {reason}",), None, budget)
+            except Exception as exc:  # a probe bug on odd input: this endpoint's error, not a crash
+                reason = clean_text(f"{job.probe.value} probe failed: {type(exc).__name__}: {exc}")
+                return Attempt(job, Status.error, reason, (f"*: {reason}",))
             finally:
                 self._in_flight -= 1
 

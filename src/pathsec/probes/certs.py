@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, ConfigDict
@@ -97,6 +98,8 @@ def hostname_matches(cert: x509.Certificate, host: str) -> bool:
         ).value
     except x509.ExtensionNotFound:
         san = None
+    except ValueError:  # a malformed SAN extension matches nothing
+        return False
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -114,7 +117,7 @@ def hostname_matches(cert: x509.Certificate, host: str) -> bool:
 def _key(cert: x509.Certificate) -> tuple[str, int | None]:
     try:
         key = cert.public_key()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return "unknown", None
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA", key.key_size
@@ -206,6 +209,15 @@ def certificate_facts(
     der: bytes, hostname: str | None, now: dt.datetime | None = None
 ) -> CertificateFacts:
     """Parse a DER certificate; raise :class:`ProtocolError` when it cannot be parsed."""
+    try:
+        return _facts(der, hostname, now)
+    except ProtocolError:
+        raise
+    except Exception as exc:  # cryptography parses lazily: any oddity left is the peer's
+        raise ProtocolError(f"unparsable certificate: {type(exc).__name__}") from None
+
+
+def _facts(der: bytes, hostname: str | None, now: dt.datetime | None) -> CertificateFacts:
     p = _parse(der)
     now = now or dt.datetime.now(dt.UTC)
     return CertificateFacts(

@@ -53,7 +53,7 @@ def tcp_ports(bindings: Sequence[str]) -> tuple[int, ...]:
     ports = set()
     for b in bindings:
         m = _TCP_BINDING.match(b)
-        if m:
+        if m and 1 <= int(m.group(1)) <= 65535:  # the peer's text: drop impossible ports
             ports.add(int(m.group(1)))
     return tuple(sorted(ports))
 
