@@ -381,11 +381,15 @@ def worker_ceiling(spec_file: Path, out_file: Path, total: int) -> None:
     )
 
 
+#: Handshakes of one ceiling run (at least one per endpoint); --ceiling-handshakes sets it.
+CEILING_HANDSHAKES = 2000
+
+
 def run_ceiling(endpoints: Sequence[Endpoint], workdir: Path) -> Run:
-    """Run the minimal client in a fresh process over at least 2,000 handshakes."""
+    """Run the minimal client in a fresh process over CEILING_HANDSHAKES handshakes."""
     spec, out = workdir / "ceiling.json", workdir / "ceiling-out.json"
     spec.write_text(json.dumps(list(endpoints)), encoding="utf-8")
-    total = max(len(endpoints), 2000)
+    total = max(len(endpoints), CEILING_HANDSHAKES)
     t0 = time.perf_counter()
     subprocess.run(
         [
@@ -671,6 +675,7 @@ def plan_and_firewall() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, run the selected measurements, print the table."""
+    global CEILING_HANDSHAKES
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd")
     wp = sub.add_parser("worker-pathsec")
@@ -689,6 +694,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--net", type=int, default=77, help="second octet of the 127.x addresses")
     p.add_argument("--concurrency", type=int, help="pathsec's global connection limit")
     p.add_argument("--repeat", type=int, default=3, help="runs per tool; the best counts")
+    p.add_argument("--ceiling-handshakes", type=int, default=CEILING_HANDSHAKES)
     args = p.parse_args(argv)
     if args.cmd == "worker-pathsec":
         worker_pathsec(args.spec, args.out, args.concurrency)
@@ -696,6 +702,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "worker-ceiling":
         worker_ceiling(args.spec, args.out, args.total)
         return 0
+    CEILING_HANDSHAKES = args.ceiling_handshakes
     raise_nofile()
     from pathsec.audit.engine import loop_factory
 

@@ -153,14 +153,23 @@ class Engine:
         self.observer.run_started(len(targets))
         results: list[EndpointResult | None] = [None] * len(targets)
 
+        # Endpoints are admitted as others finish (twice the connection budget in flight,
+        # enough to keep every connection slot busy): memory stays flat however many
+        # targets there are, instead of one waiting task per target.
+        admit = asyncio.Semaphore(2 * self.limits.concurrency)
+
         async def one(i: int, target: Target) -> None:
-            res = await self.audit_one(target)
+            try:
+                res = await self.audit_one(target)
+            finally:
+                admit.release()
             results[i] = res
             self.done[i] = res
             self.observer.endpoint_done(res)
 
         async with asyncio.TaskGroup() as tg:
             for i, target in enumerate(targets):
+                await admit.acquire()
                 tg.create_task(one(i, target))
         self.observer.run_finished()
         return [r for r in results if r is not None]

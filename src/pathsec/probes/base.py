@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -262,7 +263,9 @@ class Transcript:
         if len(self.lines) >= TRANSCRIPT_LINES:
             self.dropped += 1
             return
-        self.lines.append(f"{who}: {clean_text(text)}")
+        # Interned: the same lines recur on every endpoint of a fleet (EHLO keywords,
+        # replies), so 10,000 transcripts share them instead of holding copies.
+        self.lines.append(sys.intern(f"{who}: {clean_text(text)}"))
 
     def note(self, text: str) -> None:
         """Record an event that is not a protocol line (TLS handshake, close)."""

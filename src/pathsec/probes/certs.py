@@ -153,6 +153,8 @@ class _Parsed:
     sans: tuple[str, ...]
     not_before: dt.datetime
     not_after: dt.datetime
+    not_before_text: str
+    not_after_text: str
     self_signed: bool
     key_type: str
     key_bits: int | None
@@ -197,6 +199,8 @@ def _parse(der: bytes) -> _Parsed:
         sans=sans,
         not_before=not_before,
         not_after=not_after,
+        not_before_text=not_before.isoformat(),
+        not_after_text=not_after.isoformat(),
         self_signed=_self_signed(cert),
         key_type=key_type,
         key_bits=key_bits,
@@ -225,8 +229,8 @@ def _facts(der: bytes, hostname: str | None, now: dt.datetime | None) -> Certifi
         issuer=p.issuer,
         subject_cn=p.subject_cn,
         sans=p.sans,
-        not_before=p.not_before.isoformat(),
-        not_after=p.not_after.isoformat(),
+        not_before=p.not_before_text,
+        not_after=p.not_after_text,
         expired=now > p.not_after,
         not_yet_valid=now < p.not_before,
         self_signed=p.self_signed,

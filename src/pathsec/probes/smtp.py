@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import re
 import ssl
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -106,12 +107,12 @@ def parse_ehlo(reply: SmtpReply) -> EhloInfo:
         parts = text.split()
         if not parts:
             continue
-        kw = parts[0].upper()
+        kw = sys.intern(parts[0].upper())  # shared across endpoints, like the lines
         keywords.append(kw)
         if kw == "AUTH" or kw.startswith("AUTH="):
             extra = kw[5:].split(",") if kw.startswith("AUTH=") else []
             for mech in [*extra, *parts[1:]]:
-                m = mech.upper()
+                m = sys.intern(mech.upper())
                 if m and m not in auth:
                     auth.append(m)
         elif kw == "X-EXPS":
