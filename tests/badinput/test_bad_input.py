@@ -143,6 +143,32 @@ CASES: dict[str, Bad] = {
         r"p\.yaml:\d+: min_rsa_bits: ",
         {"p.yaml": _once(HARDENED, "min_rsa_bits: 2048", "min_rsa_bits: 99")},
     ),
+    # --- baseline policies (audit --policy) ----------------------------------------------
+    "policy: missing file": Bad(
+        ("audit", "-t", "127.0.0.1:25", "--policy", "{tmp}/none.yaml"),
+        r"none\.yaml: cannot read",
+    ),
+    "policy: wrong version": Bad(
+        ("audit", "-t", "127.0.0.1:25", "--policy", "{tmp}/pol.yaml"),
+        r"pol\.yaml:1: policy_version: ",
+        {"pol.yaml": "policy_version: 7\ncreated: today\n"},
+    ),
+    "policy: endpoint without host": Bad(
+        ("audit", "-t", "127.0.0.1:25", "--policy", "{tmp}/pol.yaml"),
+        r"pol\.yaml:\d+: endpoints\[0\]\.host: required field is missing",
+        {
+            "pol.yaml": "created: today\nendpoints:\n  - key: k\n    port: 25\n"
+            "    protocol: smtp\n    offers: {}\n"
+        },
+    ),
+    "policy: offers not a mapping": Bad(
+        ("audit", "-t", "127.0.0.1:25", "--policy", "{tmp}/pol.yaml"),
+        r"pol\.yaml:\d+: endpoints\[0\]\.offers: ",
+        {
+            "pol.yaml": "created: today\nendpoints:\n  - key: k\n    host: h\n    port: 25\n"
+            "    protocol: smtp\n    offers: [1, 2]\n"
+        },
+    ),
     # --- lab profiles (the policy the lab servers follow) --------------------------------
     "lab profile: unknown name": Bad(("lab", "up", "--profile", "nonesuch"), r"nonesuch"),
     "lab profile: not a mapping": Bad(
@@ -183,7 +209,8 @@ CASES: dict[str, Bad] = {
     ),
     "audit: bad --fail-on": Bad(("audit", "-t", "127.0.0.1:25", "--fail-on", "bad"), r"--fail-on"),
     "audit: bad --max-rate": Bad(
-        ("audit", "-t", "127.0.0.1:25", "--max-rate", "-1"), r"--max-rate"
+        ("audit", "-t", "127.0.0.1:25", "--max-rate", "-1"),
+        r"--max-rate.*greater than or equal to 0\.1",
     ),
     "unknown command": Bad(("frobnicate",), r"frobnicate"),
     "unknown option": Bad(("catalog", "--colour"), r"--colour"),
