@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spnego._ntlm_raw import messages as ntlm
@@ -130,3 +132,63 @@ def rfc2822ish(now: dt.datetime | None = None) -> str:
     """Date as Exchange prints it in SMTP banners: ``Fri, 5 Aug 2016 16:24:41 +0000``."""
     d = now or dt.datetime.now(dt.UTC)
     return f"{d:%a}, {d.day} {d:%b %Y} {d.hour}:{d:%M:%S} {d:%z}"
+
+
+class TcpAndUdp:
+    """A TCP server plus a UDP endpoint on the same port number, closed together (Kerberos,
+    LDAP/CLDAP, DNS: the deployment's ``listen_ports`` maps one real port to one port)."""
+
+    def __init__(self, tcp: asyncio.Server, udp: asyncio.BaseTransport) -> None:
+        self.tcp = tcp
+        self.udp = udp
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        """The TCP listening sockets."""
+        return self.tcp.sockets
+
+    def close(self) -> None:
+        """Stop listening on TCP and UDP."""
+        self.tcp.close()
+        self.udp.close()
+
+    async def wait_closed(self) -> None:
+        """Wait until the TCP server is closed."""
+        await self.tcp.wait_closed()
+
+
+class DatagramResponder(asyncio.DatagramProtocol):
+    """Answers each datagram with ``respond(data)``; ``None`` sends nothing."""
+
+    def __init__(self, respond: Callable[[bytes], bytes | None]) -> None:
+        self.respond = respond
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport to answer on."""
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        """Answer one datagram (a request the responder cannot parse gets no answer)."""
+        try:
+            reply = self.respond(data)
+        except Exception:  # a malformed datagram is dropped, as a server does
+            return
+        if reply is not None and self.transport is not None:
+            self.transport.sendto(reply, addr)
+
+
+async def with_udp(
+    tcp: asyncio.Server, host: str, respond: Callable[[bytes], bytes | None]
+) -> TcpAndUdp:
+    """Add a UDP endpoint answering with ``respond`` on the TCP server's port."""
+    port = int(tcp.sockets[0].getsockname()[1])
+    loop = asyncio.get_running_loop()
+    try:
+        udp, _ = await loop.create_datagram_endpoint(
+            lambda: DatagramResponder(respond), local_addr=(host, port)
+        )
+    except OSError:
+        tcp.close()
+        raise
+    return TcpAndUdp(tcp, udp)

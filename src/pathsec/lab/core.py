@@ -25,7 +25,7 @@ import yaml
 
 from pathsec.atomic import write_atomic
 from pathsec.errors import PathsecError
-from pathsec.lab import dns, http, imap, kerberos, ldap, pop3, sip, smtp, tcp
+from pathsec.lab import dns, http, imap, kerberos, ldap, pop3, rpc, sip, smtp, tcp
 from pathsec.lab.certs import CertFiles, write_certificate
 from pathsec.lab.common import Identity, Unit, server_tls_context
 from pathsec.lab.profiles import (
@@ -68,6 +68,7 @@ STARTERS: dict[Service, Starter] = {
     Service.https: http.start,
     Service.sip: sip.start,
     Service.sips: sip.start,
+    Service.sips_5062: sip.start,
     Service.rdp: tcp.start,
     Service.ldap: ldap.start,
     Service.gc: ldap.start,
@@ -75,6 +76,7 @@ STARTERS: dict[Service, Starter] = {
     Service.adams: ldap.start,
     Service.kerberos: kerberos.start,
     Service.dns: dns.start,
+    Service.epmap: rpc.start,
 }
 
 #: Services that offer an in-band upgrade to TLS.

@@ -1,4 +1,7 @@
-"""IIS 7.0 with the Exchange 2007 Client Access virtual directories (HTTP 80, HTTPS 443).
+"""IIS 7.0 with the Exchange 2007 virtual directories (HTTP 80, HTTPS 443).
+
+A Client Access server serves every virtual directory; a Unified Messaging server only the
+UM web service (``/UnifiedMessaging/Service.asmx``, 401 with the web-services methods).
 
 A small HTTP/1.1 responder on asyncio streams: no HTTP server library is a dependency
 (httpx is a client; aiohttp is not installed) and the lab answers fixed responses only.
@@ -33,6 +36,8 @@ EAS_COMMANDS = (
 _REASONS = {200: "OK", 302: "Found", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 #: Virtual directories that answer 401 with the web-services authentication methods.
 WEB_SERVICES = ("/autodiscover/", "/ews/", "/oab/", "/unifiedmessaging/")
+#: Virtual directories of a server without the Client Access role (Unified Messaging).
+UM_VDIRS = ("/unifiedmessaging/",)
 #: Every Exchange virtual directory (plain HTTP: 403.4 SSL required unless misconfigured).
 VDIRS = (
     *WEB_SERVICES,
@@ -94,6 +99,10 @@ class Site:
         self.unit = unit
         self.secure = unit.service is Service.https
         self.http = unit.profile.http
+        cas = "client_access" in unit.server.roles
+        self.vdirs = VDIRS if cas else UM_VDIRS
+        # The profile's plain-HTTP setting is the Client Access vdirs' (LAB-MIS-001).
+        self.basic_over_http = self.http.basic_over_http and cas
 
     def _base(self, status: int, aspnet: bool = True) -> Response:
         r = Response(status, [("Cache-Control", "private")])
@@ -136,7 +145,7 @@ class Site:
         path = req.path
         scheme = "https" if self.secure else "http"
         host = self._host(req)
-        vdir = next((v for v in VDIRS if path.startswith(v)), None)
+        vdir = next((v for v in self.vdirs if path.startswith(v)), None)
         if vdir is None:
             if path == "/":
                 r = self._base(200, aspnet=False)
@@ -147,7 +156,7 @@ class Site:
             r.headers.append(("Content-Type", "text/html"))
             r.body = b"<h2>404 - File or directory not found.</h2>"
             return r
-        if not self.secure and not self.http.basic_over_http:
+        if not self.secure and not self.basic_over_http:
             r = self._base(403, aspnet=False)
             r.headers.append(("Content-Type", "text/html"))
             r.body = b"<h2>403.4 - SSL is required to view this resource.</h2>"

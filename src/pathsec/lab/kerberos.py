@@ -1,4 +1,4 @@
-"""Kerberos KDC on the domain controller (TCP 88): every AS-REQ gets a KRB-ERROR.
+"""Kerberos KDC on the domain controller (TCP and UDP 88): every AS-REQ gets a KRB-ERROR.
 
 Hand-written on impacket's Kerberos ASN.1 structures (``impacket.krb5.asn1``): no KDC
 library is a dependency, and the lab holds no principals, so every request is answered
@@ -18,7 +18,7 @@ from impacket.krb5.types import KerberosTime, Principal
 from pyasn1.codec.der import decoder, encoder  # type: ignore[import-untyped]
 from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]
 
-from pathsec.lab.common import Unit
+from pathsec.lab.common import TcpAndUdp, Unit, with_udp
 
 MAX_REQUEST = 65536
 IDLE_SECONDS = 30.0
@@ -47,8 +47,9 @@ def error_reply(realm: str, request: bytes, now: dt.datetime | None = None) -> b
     return bytes(encoder.encode(err))
 
 
-async def start(unit: Unit) -> asyncio.Server:
-    """Listen for Kerberos over TCP (4-byte length prefix, RFC 4120 §7.2.2)."""
+async def start(unit: Unit) -> TcpAndUdp:
+    """Listen for Kerberos over TCP (4-byte length prefix, RFC 4120 §7.2.2) and over UDP on
+    the same port (one message per datagram, no prefix, §7.2.1)."""
     realm = unit.identity.dns_domain.upper()
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -71,4 +72,5 @@ async def start(unit: Unit) -> asyncio.Server:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 2.0)
 
-    return await asyncio.start_server(on_client, unit.host, unit.port)
+    tcp = await asyncio.start_server(on_client, unit.host, unit.port)
+    return await with_udp(tcp, unit.host, lambda data: error_reply(realm, data))

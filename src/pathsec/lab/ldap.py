@@ -3,7 +3,10 @@
 Hand-written on the LDAP ASN.1 structures of ``ldap3.protocol.rfc4511`` (pyasn1), which
 ldap3 already brings: no LDAP *server* library is a dependency, and the lab answers one
 request, the anonymous base search of the rootDSE (fingerprints §6). Binds other than
-anonymous fail; searches below the root need a bind, as on AD.
+anonymous fail; searches below the root need a bind, as on AD. The DC's port 389 also
+answers CLDAP over UDP (MS-ADTS §3.1.1.3.5): a rootDSE search gets the entry and the done
+message in one datagram; a netlogon ping (attribute ``Netlogon``) gets a
+NETLOGON_SAM_LOGON_RESPONSE_EX (MS-ADTS §6.3.1.9).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import ssl
+import struct
+import uuid
+from collections.abc import Mapping
 
 from ldap3.protocol.rfc4511 import (
     BindResponse,
@@ -28,7 +34,7 @@ from ldap3.protocol.rfc4511 import (
 from pyasn1.codec.ber import decoder, encoder  # type: ignore[import-untyped]
 from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]
 
-from pathsec.lab.common import Identity, Unit
+from pathsec.lab.common import Identity, TcpAndUdp, Unit, with_udp
 from pathsec.lab.profiles import Service
 
 MAX_PDU = 65536
@@ -185,7 +191,7 @@ def _result(cls: type, code: int, diag: str = "") -> object:
     return r
 
 
-def entry_message(mid: int, attrs: dict[str, tuple[str, ...]]) -> bytes:
+def entry_message(mid: int, attrs: Mapping[str, tuple[str | bytes, ...]]) -> bytes:
     """A searchResEntry for the rootDSE (empty DN) with ``attrs``."""
     entry = SearchResultEntry()
     entry["object"] = ""
@@ -222,8 +228,61 @@ def _selected(attrs: dict[str, tuple[str, ...]], wanted: list[str]) -> dict[str,
     return {k: v for k, v in attrs.items() if k.lower() in lowered}
 
 
-async def start(unit: Unit) -> asyncio.Server:
-    """Listen for LDAP (``ldap``/``gc``/``adam``: plain with StartTLS; ``adams``: LDAPS)."""
+#: DS_PDC, DS_GC, DS_LDAP, DS_DS, DS_KDC, DS_TIMESERV, DS_CLOSEST, DS_WRITABLE,
+#: DS_GOOD_TIMESERV, DS_FULL_SECRET_DOMAIN_6 (a Windows Server 2008 writable DC).
+NETLOGON_FLAGS = 0x000013FD
+LOGON_SAM_LOGON_RESPONSE_EX = 23
+#: Domain GUID of the lab's domain (fixed, so replies are stable).
+DOMAIN_GUID = uuid.UUID("6a1f3b2c-4d5e-4f60-8a7b-9c0d1e2f3a4b")
+
+
+def _dns_name(name: str) -> bytes:
+    """A name in RFC 1035 label form, as NETLOGON responses carry (no compression)."""
+    out = b"".join(bytes([len(p)]) + p.encode("ascii") for p in name.split(".") if p)
+    return out + b"\x00"
+
+
+def netlogon_response(ident: Identity, global_catalog: bool) -> bytes:
+    """A NETLOGON_SAM_LOGON_RESPONSE_EX naming the DC, its domain and its site."""
+    flags = NETLOGON_FLAGS if global_catalog else NETLOGON_FLAGS & ~0x4
+    site = "Default-First-Site-Name"
+    return (
+        struct.pack("<HHI", LOGON_SAM_LOGON_RESPONSE_EX, 0, flags)
+        + DOMAIN_GUID.bytes_le
+        + _dns_name(ident.dns_domain)  # DnsForestName
+        + _dns_name(ident.dns_domain)  # DnsDomainName
+        + _dns_name(ident.fqdn)  # DnsHostName
+        + _dns_name(ident.netbios_domain)  # NetbiosDomainName
+        + _dns_name(ident.netbios)  # NetbiosComputerName
+        + b"\x00"  # UserName
+        + _dns_name(site)  # DcSiteName
+        + _dns_name(site)  # ClientSiteName
+        + struct.pack("<IHH", 5, 0xFFFF, 0xFFFF)  # NtVersion 1|5EX, LM tokens
+    )
+
+
+def cldap_answer(ident: Identity, global_catalog: bool, datagram: bytes) -> bytes | None:
+    """The CLDAP reply to one datagram: searchResEntry and searchResDone concatenated."""
+    msg, _ = decoder.decode(datagram, asn1Spec=LDAPMessage())
+    mid = int(msg["messageID"])
+    op = msg["protocolOp"]
+    if op.getName() != "searchRequest":
+        return None
+    req = op["searchRequest"]
+    done = _message(mid, "searchResDone", _result(SearchResultDone, 0))
+    if str(req["baseObject"]) != "" or int(req["scope"]) != 0:
+        return _message(mid, "searchResDone", _result(SearchResultDone, 1, NEEDS_BIND))
+    wanted = [str(a) for a in req["attributes"]]
+    if any(w.lower() == "netlogon" for w in wanted):
+        entry = entry_message(mid, {"Netlogon": (netlogon_response(ident, global_catalog),)})
+        return entry + done
+    attrs = _selected(root_dse(ident, False, global_catalog), wanted)
+    return entry_message(mid, attrs) + done
+
+
+async def start(unit: Unit) -> asyncio.Server | TcpAndUdp:
+    """Listen for LDAP (``ldap``/``gc``/``adam``: plain with StartTLS; ``adams``: LDAPS);
+    the DC's ``ldap`` also answers CLDAP on the same UDP port."""
     adam = unit.service in (Service.adam, Service.adams)
     gc = Service.gc in unit.server.services
 
@@ -301,4 +360,7 @@ async def start(unit: Unit) -> asyncio.Server:
                 await asyncio.wait_for(writer.wait_closed(), 2.0)
 
     tls = unit.tls if unit.service is Service.adams else None
-    return await asyncio.start_server(on_client, unit.host, unit.port, ssl=tls)
+    server = await asyncio.start_server(on_client, unit.host, unit.port, ssl=tls)
+    if unit.service is not Service.ldap:
+        return server
+    return await with_udp(server, unit.host, lambda d: cldap_answer(unit.identity, gc, d))

@@ -39,12 +39,14 @@ class Service(StrEnum):
     https = "https"
     sip = "sip"
     sips = "sips"
+    sips_5062 = "sips_5062"  # UM's third SIP port the reference lists for CAS->UM (TLS)
     ldap = "ldap"
     gc = "gc"
     adam = "adam"
     adams = "adams"
     kerberos = "kerberos"
     dns = "dns"
+    epmap = "epmap"  # RPC endpoint mapper, plus listeners on the registered dynamic ports
     rdp = "rdp"  # only a listener: stands for a port open beyond the plan
 
 
@@ -61,17 +63,28 @@ SERVICE_PORTS: dict[Service, int] = {
     Service.https: 443,
     Service.sip: 5060,
     Service.sips: 5061,
+    Service.sips_5062: 5062,
     Service.ldap: 389,
     Service.gc: 3268,
     Service.adam: 50389,
     Service.adams: 50636,
     Service.kerberos: 88,
     Service.dns: 53,
+    Service.epmap: 135,
     Service.rdp: 3389,
 }
 
 #: Services that speak TLS from the first byte.
-IMPLICIT_TLS = frozenset({Service.pop3s, Service.imaps, Service.https, Service.sips, Service.adams})
+IMPLICIT_TLS = frozenset(
+    {
+        Service.pop3s,
+        Service.imaps,
+        Service.https,
+        Service.sips,
+        Service.sips_5062,
+        Service.adams,
+    }
+)
 
 Role = Literal[
     "hub_transport",

@@ -1,4 +1,4 @@
-"""Unified Messaging SIP (5060 TCP, 5061 TLS): OPTIONS answered ``200 OK``.
+"""Unified Messaging SIP (5060 TCP, 5061 and 5062 TLS): OPTIONS answered ``200 OK``.
 
 Hand-written: no SIP library is a dependency, and the lab needs one request type. The
 ``Server`` header follows the 2016 form of fingerprints §7 with the 2007 build; the 2007
@@ -15,6 +15,7 @@ import ssl
 from pathsec.lab.common import Unit
 from pathsec.lab.profiles import Service
 
+TLS_SERVICES = frozenset({Service.sips, Service.sips_5062})
 MAX_MESSAGE = 16384
 IDLE_SECONDS = 60.0
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, INFO"
@@ -50,7 +51,7 @@ def reply(unit: Unit, request_line: str, headers: list[tuple[str, str]]) -> str:
             out.append(f"{names[name]}: {value}")
     out += [
         f"Contact: <sip:{unit.identity.fqdn}:{unit.port};transport="
-        f"{'Tls' if unit.service is Service.sips else 'Tcp'}>",
+        f"{'Tls' if unit.service in TLS_SERVICES else 'Tcp'}>",
         f"Server: {server_header(unit.identity.build_padded())}",
         f"Allow: {ALLOW}",
         "Accept: application/sdp",
@@ -60,7 +61,7 @@ def reply(unit: Unit, request_line: str, headers: list[tuple[str, str]]) -> str:
 
 
 async def start(unit: Unit) -> asyncio.Server:
-    """Listen for SIP (``sip``: TCP; ``sips``: TLS)."""
+    """Listen for SIP (``sip``: TCP; ``sips``, ``sips_5062``: TLS)."""
 
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         unit.track(writer)
@@ -87,5 +88,5 @@ async def start(unit: Unit) -> asyncio.Server:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 2.0)
 
-    tls = unit.tls if unit.service is Service.sips else None
+    tls = unit.tls if unit.service in TLS_SERVICES else None
     return await asyncio.start_server(on_client, unit.host, unit.port, ssl=tls, limit=MAX_MESSAGE)
