@@ -304,6 +304,34 @@ async def ldap_huge_root_dse(p: Peer) -> None:
         await p.send(_ber(0x30, mid + entry) + _ber(0x30, mid + done))
 
 
+def line_server(
+    greeting: bytes,
+    replies: dict[str, bytes],
+    starttls: tuple[str, bytes, Callable[[Peer], object]] | None = None,
+) -> Callable[[Peer], object]:
+    """POP3/IMAP-style: ``replies`` by verb (IMAP tags kept as ``{tag}``), one STARTTLS verb."""
+
+    async def handler(p: Peer) -> None:
+        if not await p.send(greeting):
+            return
+        for _ in range(20):
+            line = await p.line()
+            if line is None:
+                return
+            words = line.split(" ")
+            tag, verb = ("", words[0].upper())
+            if len(words) > 1 and words[0][:1].isalnum() and words[0].upper() not in replies:
+                tag, verb = words[0], words[1].upper()
+            if starttls is not None and verb == starttls[0]:
+                await p.send(starttls[1].replace(b"{tag}", tag.encode()))
+                await starttls[2](p)  # type: ignore[misc]
+                return
+            reply = replies.get(verb, b"{tag} BAD no\r\n" if tag else b"-ERR no\r\n")
+            await p.send(reply.replace(b"{tag}", tag.encode()))
+
+    return handler
+
+
 # --- NTLM challenges with malformed AV pairs --------------------------------------------
 
 
@@ -488,6 +516,43 @@ CASES = [
         ),
         proto="pop3",
         statuses=(Status.ok, Status.protocol_error),
+    ),
+    Case(
+        "html_and_escapes_in_imap_greeting_and_caps",
+        line_server(
+            b"* OK " + MARKUP.encode() + ESCAPES.encode("latin-1", "replace") + b"\r\n",
+            {
+                "CAPABILITY": b"* CAPABILITY IMAP4rev1 AUTH="
+                + MARKUP.encode()
+                + b"\r\n{tag} OK done\r\n",
+                "LOGOUT": b"* BYE\r\n{tag} OK bye\r\n",
+            },
+        ),
+        proto="imap",
+        check=_has_banner,
+    ),
+    Case(
+        "pop3_stls_then_garbage",
+        line_server(
+            b"+OK ready\r\n",
+            {"CAPA": b"+OK\r\nSTLS\r\nUSER\r\n.\r\n", "QUIT": b"+OK bye\r\n"},
+            ("STLS", b"+OK go\r\n", garbage_after_starttls),
+        ),
+        proto="pop3",
+        check=_tls_rejected,
+    ),
+    Case(
+        "imap_starttls_then_plaintext",
+        line_server(
+            b"* OK ready\r\n",
+            {
+                "CAPABILITY": b"* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n",
+                "LOGOUT": b"{tag} OK bye\r\n",
+            },
+            ("STARTTLS", b"{tag} OK begin\r\n", plaintext_after_starttls),
+        ),
+        proto="imap",
+        check=_tls_rejected,
     ),
     Case(
         "starttls_then_plaintext",
