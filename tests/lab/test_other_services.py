@@ -30,7 +30,7 @@ def _sip_options(lab: RunningLab, service: str) -> list[str]:
         "Content-Length: 0\r\n\r\n"
     )
     raw = socket.create_connection((e.address, e.port), timeout=5)
-    sock = client_tls().wrap_socket(raw) if service == "sips" else raw
+    sock = client_tls().wrap_socket(raw) if service.startswith("sips") else raw
     with sock:
         sock.sendall(req.encode())
         data = b""

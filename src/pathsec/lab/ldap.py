@@ -261,18 +261,52 @@ def netlogon_response(ident: Identity, global_catalog: bool) -> bytes:
     )
 
 
+def _tlvs(buf: bytes) -> list[tuple[int, bytes]]:
+    """The BER elements (tag, value) in ``buf``; single-byte tags, definite lengths."""
+    out, i = [], 0
+    while i < len(buf):
+        tag, first = buf[i], buf[i + 1]
+        if first < 0x80:
+            start, size = i + 2, first
+        else:
+            n = first & 0x7F
+            if not 0 < n <= 4:
+                raise ValueError("unsupported BER length")
+            start, size = i + 2 + n, int.from_bytes(buf[i + 2 : i + 2 + n], "big")
+        if start + size > len(buf):
+            raise ValueError("truncated BER element")
+        out.append((tag, buf[start : start + size]))
+        i = start + size
+    return out
+
+
+def parse_search(datagram: bytes) -> tuple[int, str, int, list[str]] | None:
+    """``(message id, base, scope, attributes)`` of a searchRequest; None for other messages.
+
+    Walked by hand: ldap3's pyasn1 ``Filter`` leaves ``and``/``or`` without a component
+    type (a recursion it cannot declare), so decoding a netlogon ping's filter fails.
+    """
+    ((tag, body),) = _tlvs(datagram)
+    parts = _tlvs(body)
+    if tag != 0x30 or len(parts) < 2 or parts[0][0] != 0x02 or parts[1][0] != 0x63:
+        return None
+    fields = _tlvs(parts[1][1])
+    if len(fields) != 8 or fields[0][0] != 0x04 or fields[7][0] != 0x30:
+        return None
+    attrs = [v.decode("utf-8", "replace") for t, v in _tlvs(fields[7][1]) if t == 0x04]
+    mid = int.from_bytes(parts[0][1], "big", signed=True)
+    return mid, fields[0][1].decode("utf-8", "replace"), int.from_bytes(fields[1][1], "big"), attrs
+
+
 def cldap_answer(ident: Identity, global_catalog: bool, datagram: bytes) -> bytes | None:
     """The CLDAP reply to one datagram: searchResEntry and searchResDone concatenated."""
-    msg, _ = decoder.decode(datagram, asn1Spec=LDAPMessage())
-    mid = int(msg["messageID"])
-    op = msg["protocolOp"]
-    if op.getName() != "searchRequest":
+    search = parse_search(datagram)
+    if search is None:
         return None
-    req = op["searchRequest"]
+    mid, base, scope, wanted = search
     done = _message(mid, "searchResDone", _result(SearchResultDone, 0))
-    if str(req["baseObject"]) != "" or int(req["scope"]) != 0:
+    if base != "" or scope != 0:
         return _message(mid, "searchResDone", _result(SearchResultDone, 1, NEEDS_BIND))
-    wanted = [str(a) for a in req["attributes"]]
     if any(w.lower() == "netlogon" for w in wanted):
         entry = entry_message(mid, {"Netlogon": (netlogon_response(ident, global_catalog),)})
         return entry + done
