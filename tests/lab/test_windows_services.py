@@ -32,7 +32,7 @@ from pyasn1.codec.ber import decoder as ber_decoder
 from pyasn1.codec.ber import encoder as ber_encoder
 from pyasn1.codec.der import decoder
 
-from lab.labkit import RunningLab, client_tls
+from lab.labkit import RunningLab
 from lab.test_other_services import _as_req, _sip_options
 from pathsec.lab.rpc import DC_INTERFACES, EXCHANGE_INTERFACES, NDR, dynamic_range
 from pathsec.probes.base import AppProtocol, Endpoint, ProbeSettings, Status
