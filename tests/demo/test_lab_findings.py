@@ -76,7 +76,7 @@ def test_audit_dials_the_listening_port_and_reports_the_reference_port(
     reference = set(SERVICE_PORTS.values())
     opened = [e for e in outcome.result.endpoints if e.status.value == "ok"]
     assert opened
-    assert {e.port for e in outcome.result.endpoints} <= reference | {135, 5062}
+    assert {e.port for e in outcome.result.endpoints} <= reference  # 135 and 5062 included
     assert any(e.port == 25 and e.observations.smtp is not None for e in opened)
     raw = yaml.safe_load(Path(outcome.deployment).read_text(encoding="utf-8"))
     assert raw["servers"][0]["listen_ports"]
