@@ -6,6 +6,8 @@ severity, a hostile banner (HTML, an attribute break-out and ANSI escapes) and C
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pathsec.audit.models import (
     AuditResult,
     EndpointResult,
@@ -20,6 +22,7 @@ from pathsec.probes.certs import CertificateFacts, TlsSession
 from pathsec.probes.smtp import EhloInfo, SmtpObservation
 from pathsec.probes.tcp import TcpObservation
 from pathsec.probes.tls import TlsObservation
+from pathsec.report.load import load_plan
 
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)> \x1b[31mRED\x1b[0m'
 
@@ -352,4 +355,62 @@ def sample_plan() -> Plan:
                 FLOW_UNAUDITED, "client_access.owa", "clients", "internal", "cas1", "internal", 443
             ),
         ),
+    )
+
+
+TWO_SITES = Path(__file__).resolve().parents[2] / "examples" / "two-sites.yaml"
+
+
+def two_sites_plan() -> Plan:
+    """The plan of ``examples/two-sites.yaml`` (339 flows, 21 hosts, 6 zones)."""
+    return load_plan(TWO_SITES)
+
+
+def two_sites_result(plan: Plan) -> AuditResult:
+    """A synthetic result for four flows in five of ``plan``: every status occurs.
+
+    Flow i: i % 5 == 0 not audited, 1 and 2 open (2 with a high finding), 3 refused,
+    4 timed out.
+    """
+    eps: list[EndpointResult] = []
+    findings: list[Finding] = []
+    for i, f in enumerate(plan.flows):
+        kind = i % 5
+        if kind == 0:
+            continue
+        port = f.port or (f.port_range.start if f.port_range else 1)
+        status = {1: Status.ok, 2: Status.ok, 3: Status.refused, 4: Status.timeout}[kind]
+        eps.append(
+            EndpointResult(
+                host=f.destination,
+                port=port,
+                protocol=MailProtocol.tcp,
+                path_id=f.path_id,
+                flow_id=f.id,
+                status=status,
+                reason=None if status is Status.ok else "synthetic",
+                observations=Observations(),
+            )
+        )
+        if kind == 2:
+            findings.append(
+                _finding(
+                    "PS-TLS-003",
+                    FindingSeverity.high,
+                    ("Synthetic finding", "合成发现"),
+                    f.destination,
+                    port,
+                    MailProtocol.tcp,
+                    f.path_id,
+                    f.id,
+                    ("synthetic",),
+                )
+            )
+    return AuditResult(
+        started="2026-01-01T00:00:00+00:00",
+        finished="2026-01-01T00:00:01+00:00",
+        complete=True,
+        profile="reference",
+        endpoints=tuple(eps),
+        findings=tuple(findings),
     )

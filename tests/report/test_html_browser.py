@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pathsec.report import ReportFormat, ReportInput, render
-from report.sample import HOSTILE, sample_plan, sample_result
+from report.sample import HOSTILE, sample_plan, sample_result, two_sites_plan, two_sites_result
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +24,44 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+#: A point of link ``a`` (an edge or a chip) where a click lands on that link, scrolled into
+#: view; null if every point of it is covered by something else.
+CLICKABLE_POINT = """a => {
+  const shape = a.querySelector("path.edge, rect.chip");
+  const box = a.closest(".diagram");
+  const n = 48, len = shape.getTotalLength();
+  const pts = [];
+  if (shape.tagName === "rect") {
+    const b = shape.getBBox();
+    pts.push({x: b.x + 2, y: b.y + 2}, {x: b.x + b.width / 2, y: b.y + b.height / 2});
+  } else {
+    for (let i = 1; i < n; i++) { pts.push(shape.getPointAtLength(len * i / n)); }
+  }
+  for (const p of pts) {
+    const m = shape.getScreenCTM();
+    let x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+    box.scrollLeft += x - innerWidth / 2;
+    window.scrollBy(0, y - innerHeight / 2);
+    const m2 = shape.getScreenCTM();
+    x = m2.a * p.x + m2.c * p.y + m2.e; y = m2.b * p.x + m2.d * p.y + m2.f;
+    const hit = document.elementFromPoint(x, y);
+    if (hit && hit.closest("a") === a) { return [x, y]; }
+  }
+  return null;
+}"""
+
+#: Shapes of the diagram whose bounding box leaves the SVG's view box.
+OUTSIDE_VIEWBOX = """svg => {
+  const v = svg.viewBox.baseVal, out = [];
+  svg.querySelectorAll("path, rect").forEach(e => {
+    const b = e.getBBox();
+    if (b.x < v.x || b.y < v.y || b.x + b.width > v.x + v.width || b.y + b.height > v.y + v.height) {
+      out.push(e.getAttribute("class") + " " + (e.getAttribute("d") || ""));
+    }
+  });
+  return out;
+}"""
 
 
 def _missing(what: str) -> None:
@@ -127,7 +165,9 @@ def test_report_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert edge.count() == 1
     target = edge.get_attribute("href")
     assert target is not None
-    page.locator("a.edge-link[data-status=closed] circle").click()
+    point = edge.evaluate(CLICKABLE_POINT)
+    assert point is not None
+    page.mouse.click(*point)
     assert page.evaluate("location.hash") == target
     detail = page.locator(target)
     assert detail.get_attribute("data-status") == "closed"
@@ -151,9 +191,56 @@ def test_report_without_plan_in_chromium(browser: Any, tmp_path: Path) -> None:
     path.write_text(render(ReportFormat.html, ReportInput(sample_result(), None)), "utf-8")
     page, dialogs, requests, errors = _open(browser, path)
     assert page.locator("a.edge-link").count() == len(sample_result().endpoints)
-    page.locator("a.edge-link[data-status=not_observable] circle").click()
+    page.locator("a.edge-link[data-status=not_observable]").first.scroll_into_view_if_needed()
+    point = page.locator("a.edge-link[data-status=not_observable]").first.evaluate(CLICKABLE_POINT)
+    assert point is not None
+    page.mouse.click(*point)
     target = page.evaluate("location.hash")
     assert page.locator(target).get_attribute("data-status") == "not_observable"
     page.screenshot(path=str(ARTIFACTS / "report-noplan.png"), full_page=True)
+    assert dialogs == [] and errors == [] and all(u.startswith("file://") for u in requests)
+    page.close()
+
+
+def test_large_diagram_in_chromium(browser: Any, tmp_path: Path) -> None:
+    """examples/two-sites.yaml: 317 edges and 22 local-flow chips, all inside and clickable."""
+    plan = two_sites_plan()
+    path = tmp_path / "report.html"
+    path.write_text(render(ReportFormat.html, ReportInput(two_sites_result(plan), plan)), "utf-8")
+    page, dialogs, requests, errors = _open(browser, path)
+    svg = page.locator("#diagram svg")
+    assert svg.evaluate(OUTSIDE_VIEWBOX) == []
+    # Wider than the page: the diagram scrolls sideways, the page does not.
+    assert page.evaluate("document.querySelector('.diagram').scrollWidth > innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+    edges = page.locator("a.edge-link")
+    chips = page.locator("a.chip-link")
+    assert edges.count() == 339 - 22 and chips.count() == 22
+    # Every edge and every chip can be clicked somewhere along it.
+    hidden = page.evaluate(
+        f"() => {{ const f = {CLICKABLE_POINT};"
+        " return Array.from(document.querySelectorAll('a.edge-link, a.chip-link'))"
+        ".filter(a => f(a) === null).map(a => a.getAttribute('href')); }"
+    )
+    assert hidden == []
+
+    # Clicking an edge and a local-flow chip reaches the detail.
+    for link in (edges.nth(200), chips.nth(3)):
+        target = link.get_attribute("href")
+        assert target is not None
+        point = link.evaluate(CLICKABLE_POINT)
+        assert point is not None
+        page.mouse.click(*point)
+        assert page.evaluate("location.hash") == target
+        assert page.evaluate("document.querySelector(':target').id") == target[1:]
+        detail = page.locator(target)
+        assert detail.get_attribute("data-status") == link.get_attribute("data-status")
+        assert detail.evaluate(  # scrolled to (within a pixel's rounding)
+            "e => { const r = e.getBoundingClientRect(); return r.top > -1 && r.top < innerHeight; }"
+        )
+    page.evaluate("window.scrollTo(0, 0)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#diagram").screenshot(path=str(ARTIFACTS / "report-two-sites-diagram.png"))
     assert dialogs == [] and errors == [] and all(u.startswith("file://") for u in requests)
     page.close()

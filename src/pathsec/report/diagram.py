@@ -1,30 +1,79 @@
-"""Layout of the data-path diagram: boxes and edges with coordinates, drawn by the template.
+"""Layout of the data-path diagram: boxes, chips and edges with coordinates, drawn by the template.
 
-With a plan, servers and client populations are boxes stacked in one column per zone and
-each flow is one edge from its source box to its destination box. Without a plan, hosts
-are boxes listing their endpoints, each endpoint an edge from the vantage point.
+With a plan, zones are columns (internet, perimeter, internal, then the others, each group in
+the order the plan's firewalls reach them from the internet) and servers and client
+populations are boxes stacked in their zone's column. Every flow between two hosts is one
+edge: a cubic Bézier from a side of the source box to the nearest side of the destination
+box, ending on the box border (where the template puts an arrow head). Each edge has its own
+attachment point ("port") on both boxes, so parallel flows fan out instead of overlapping and
+every edge stays clickable; a box grows tall enough for its ports. Flows between two hosts of
+one zone are arcs in a lane to the right of the boxes, inside the zone. A flow from a host to
+itself is not an edge but a chip (a small link coloured by status) inside the host's box.
+
+Without a plan, the vantage point is a box on the left and hosts are boxes listing their
+endpoints, each endpoint an edge from the vantage point.
+
+The SVG's view box is computed from the content (edges by their control polygons, which
+contain the curves), so nothing is drawn outside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pathsec.plan.models import Plan
-from pathsec.report.checks import Check, CheckStatus
+from pathsec.plan.models import Flow, Plan
+from pathsec.report.checks import Check, CheckStatus, path_names, safe
+from pathsec.report.i18n import STATUS_LABELS
 
-COL_W = 190
-COL_GAP = 110
-BOX_H = 46
-BOX_GAP = 18
-TOP = 56
-LEFT = 20
+BOX_W = 200
+BOX_MIN_H = 46
+BOX_GAP = 22
+#: Header of a host box: name and roles; chips start below it.
+BOX_HEAD = 40
+#: Vertical distance between two edge ends on one side of a box.
+PITCH = 5.0
+PORT_PAD = 8.0
+CHIP_H = 15
+CHIP_GAP = 4
+COL_PAD = 12
+COL_HEAD = 32
+#: Gap between two zone columns, where the edges between zones run.
+COL_GAP = 150
+#: Width of the lane right of the boxes where a zone's internal arcs run.
+LANE = 40
+LANE_PER_ARC = 1.5
+LANE_MAX = 300
+#: Smallest reach of an arc beyond the box.
+ARC_MIN = 14
+TOP = 12
+LEFT = 12
+MARGIN = 12
 ROW_H = 18
+HEAD_L = 7.0
+HEAD_W = 5.0
+#: Edges are drawn grey first, so that coloured ones lie on top of them.
 _DRAW_ORDER = (
     CheckStatus.not_observable,
     CheckStatus.passed,
     CheckStatus.closed,
     CheckStatus.finding,
 )
+_KIND_RANK = {"internet": 0, "perimeter": 1, "internal": 2}
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A flow from a host to itself, drawn as a small link inside the host's box."""
+
+    anchor: str
+    text: str
+    title: str
+    status: CheckStatus
+    x: float
+    y: float
+    w: float
+    h: float
 
 
 @dataclass(frozen=True)
@@ -40,6 +89,8 @@ class Box:
     h: float
     #: Endpoint rows (text, anchor, status) of a host box drawn without a plan.
     rows: tuple[tuple[str, str, CheckStatus], ...] = ()
+    #: Local flows of the host.
+    chips: tuple[Chip, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,20 +107,28 @@ class Column:
 
 @dataclass(frozen=True)
 class Edge:
-    """One check drawn as a cubic curve; ``mx, my`` is its midpoint (the click target)."""
+    """One check drawn as a cubic curve ``d``; ``title`` is its tooltip."""
 
     anchor: str
     label: str
+    title: str
     status: CheckStatus
     d: str
-    mx: float
-    my: float
+    #: The arrow head at the destination end, a small triangle.
+    head: str
+    #: Bounding box of the control polygon and the head (contains the drawing).
+    x0: float
+    y0: float
+    x1: float
+    y1: float
 
 
 @dataclass(frozen=True)
 class Diagram:
-    """Everything the template needs to draw the SVG."""
+    """Everything the template needs to draw the SVG; the view box is ``x y width height``."""
 
+    x: float
+    y: float
     width: float
     height: float
     columns: tuple[Column, ...]
@@ -77,71 +136,275 @@ class Diagram:
     edges: tuple[Edge, ...]
 
 
-def _curve(x1: float, y1: float, x2: float, y2: float, bend: float) -> tuple[str, float, float]:
-    if abs(x2 - x1) < 1:  # same column: bulge out to the right
-        c1x, c1y, c2x, c2y = x1 + bend, y1, x2 + bend, y2
-    else:
-        dx = (x2 - x1) / 2
-        c1x, c1y, c2x, c2y = x1 + dx, y1 + bend / 4, x2 - dx, y2 + bend / 4
-    mx = (x1 + 3 * c1x + 3 * c2x + x2) / 8
-    my = (y1 + 3 * c1y + 3 * c2y + y2) / 8
-    d = f"M{x1:.1f},{y1:.1f} C{c1x:.1f},{c1y:.1f} {c2x:.1f},{c2y:.1f} {x2:.1f},{y2:.1f}"
-    return d, round(mx, 1), round(my, 1)
+def _r(v: float) -> float:
+    return round(v, 1)
+
+
+def _edge(check: Check, title: str, points: tuple[tuple[float, float], ...]) -> Edge:
+    """The edge through four Bézier points (start, two controls, end), with its arrow head.
+
+    The curve leaves and enters horizontally, so the head points left or right.
+    """
+    (ax, ay), (bx, by), (cx, cy), (dx, dy) = ((_r(x), _r(y)) for x, y in points)
+    d = f"M{ax},{ay} C{bx},{by} {cx},{cy} {dx},{dy}"
+    back = _r(dx - HEAD_L if cx < dx else dx + HEAD_L)
+    hy0, hy1 = _r(dy - HEAD_W / 2), _r(dy + HEAD_W / 2)
+    head = f"M{dx},{dy} L{back},{hy0} L{back},{hy1} Z"
+    xs, ys = (ax, bx, cx, dx, back), (ay, by, cy, dy, hy0, hy1)
+    return Edge(
+        check.anchor,
+        check.label,
+        title,
+        check.status,
+        d,
+        head,
+        min(xs),
+        min(ys),
+        max(xs),
+        max(ys),
+    )
+
+
+def port_text(flow: Flow) -> str:
+    """``tcp/25``, ``tcp/49152-65535`` or ``any/local``: the port part of a flow."""
+    proto = flow.protocol or "any"
+    if flow.port is not None:
+        return f"{proto}/{flow.port}"
+    if flow.port_range is not None:
+        return f"{proto}/{flow.port_range.start}-{flow.port_range.end}"
+    return f"{proto}/local"
+
+
+def _title(check: Check) -> str:
+    """Tooltip: flow id, path, port and status, one per line."""
+    lines = [safe(check.label)]
+    if check.path_id:
+        name = path_names().get(check.path_id)
+        lines.append(f"path: {check.path_id}" + (f" ({name[0]})" if name else ""))
+    if check.flow is not None:
+        lines.append(f"port: {port_text(check.flow)}")
+    elif check.port is not None:
+        lines.append(f"port: {check.protocol}/{check.port}")
+    lines.append(f"status: {STATUS_LABELS[check.status].en}")
+    return "\n".join(lines)
+
+
+def _zone_order(plan: Plan) -> list[str]:
+    """Zones left to right: by kind (internet, perimeter, internal, others), then firewall hops."""
+    names = [z.name for z in plan.zones]
+    for h in plan.hosts:
+        if h.zone not in names:
+            names.append(h.zone)
+    kinds = {z.name: z.kind for z in plan.zones}
+    # Breadth-first from the internet zones over the firewalls' zone pairs.
+    hops = {n: 0 for n in names if kinds.get(n) == "internet"}
+    frontier = list(hops)
+    while frontier:
+        nxt: list[str] = []
+        for fw in plan.firewalls:
+            if any(z in frontier for z in fw.zones):
+                for z in fw.zones:
+                    if z not in hops:
+                        hops[z] = min(hops[f] for f in frontier if f in fw.zones) + 1
+                        nxt.append(z)
+        frontier = nxt
+    unreached = len(names) + 1
+    return sorted(
+        names,
+        key=lambda n: (
+            _KIND_RANK.get(kinds.get(n, ""), 3),
+            hops.get(n, unreached),
+            names.index(n),
+        ),
+    )
+
+
+def _chip_texts(checks: Iterable[Check]) -> list[tuple[Check, str, float]]:
+    out = []
+    for c in checks:
+        text = port_text(c.flow).split("/", 1)[1] if c.flow is not None else str(c.port)
+        out.append((c, text, 10 + 6.2 * len(text)))
+    return out
+
+
+def _chip_rows(widths: list[float], inner: float) -> list[tuple[int, float]]:
+    """Row and x offset of each chip, wrapped to ``inner`` width."""
+    pos: list[tuple[int, float]] = []
+    row, x = 0, 0.0
+    for w in widths:
+        if x > 0 and x + w > inner:
+            row, x = row + 1, 0.0
+        pos.append((row, x))
+        x += w + CHIP_GAP
+    return pos
+
+
+@dataclass(frozen=True)
+class _Link:
+    check: Check
+    src: str
+    dst: str
+    arc: bool
+    #: Side of the source and of the destination box: "L" or "R".
+    s_side: str
+    d_side: str
+    #: Index among the links of the same (unordered) host pair.
+    k: int
 
 
 def plan_diagram(plan: Plan, checks: list[Check]) -> Diagram:
-    """Zones as columns, hosts as boxes, one edge per flow check."""
-    zone_names = [z.name for z in plan.zones]
-    for h in plan.hosts:
-        if h.zone not in zone_names:
-            zone_names.append(h.zone)
+    """Zones as columns, hosts as boxes, one edge or chip per flow check."""
+    zones = _zone_order(plan)
     kinds = {z.name: z.kind for z in plan.zones}
-    by_zone = {z: [h for h in plan.hosts if h.zone == z] for z in zone_names}
-    zone_names = [z for z in zone_names if by_zone[z]]
-    columns: list[Column] = []
-    boxes: dict[str, Box] = {}
-    tallest = max((len(v) for v in by_zone.values()), default=1)
-    col_h = 34 + tallest * (BOX_H + BOX_GAP)
-    for i, z in enumerate(zone_names):
-        x = LEFT + i * (COL_W + COL_GAP)
-        columns.append(Column(z, kinds.get(z, ""), x, TOP - 40, COL_W, col_h))
-        for j, h in enumerate(by_zone[z]):
-            boxes[h.name] = Box(
-                h.name,
-                h.kind.value,
-                ", ".join(h.roles),
-                x + 12,
-                TOP + j * (BOX_H + BOX_GAP),
-                COL_W - 24,
-                BOX_H,
-            )
-    edges: list[Edge] = []
-    seen: dict[tuple[str, str], int] = {}
-    # Edges inside one column bulge out to the right, each a little further.
-    inside: dict[float, int] = {}
+    by_zone = {z: [h for h in plan.hosts if h.zone == z] for z in zones}
+    zones = [z for z in zones if by_zone[z]]
+    col_of = {h.name: i for i, z in enumerate(zones) for h in by_zone[z]}
+
+    local: dict[str, list[Check]] = {}
+    links: list[_Link] = []
+    pair_n: dict[frozenset[str], int] = {}
     for c in checks:
-        if c.flow is None:
+        f = c.flow
+        if f is None or f.source not in col_of or f.destination not in col_of:
             continue
-        src, dst = boxes.get(c.flow.source), boxes.get(c.flow.destination)
-        if src is None or dst is None:
+        if f.source == f.destination:
+            local.setdefault(f.source, []).append(c)
             continue
-        n = seen.get((src.name, dst.name), 0)
-        seen[(src.name, dst.name)] = n + 1
-        sy, dy = src.y + src.h / 2, dst.y + dst.h / 2
-        if src.x < dst.x:
-            x1, x2 = src.x + src.w, dst.x
-        elif src.x > dst.x:
-            x1, x2 = src.x, dst.x + dst.w
+        pair = frozenset((f.source, f.destination))
+        k = pair_n.get(pair, 0)
+        pair_n[pair] = k + 1
+        cs, cd = col_of[f.source], col_of[f.destination]
+        if cs == cd:
+            links.append(_Link(c, f.source, f.destination, True, "R", "R", k))
+        elif cs < cd:
+            links.append(_Link(c, f.source, f.destination, False, "R", "L", k))
         else:
-            x1 = x2 = src.x + src.w
-            n = inside.get(src.x, 0)
-            inside[src.x] = n + 1
-        d, mx, my = _curve(x1, sy, x2, dy, 30 + 16 * n)
-        edges.append(Edge(c.anchor, c.label, c.status, d, mx, my))
-    width = LEFT * 2 + len(zone_names) * (COL_W + COL_GAP)
-    # Grey edges first, so that coloured ones are drawn on top of them.
+            links.append(_Link(c, f.source, f.destination, False, "L", "R", k))
+
+    ports: dict[tuple[str, str], int] = {}
+    for ln in links:
+        ports[(ln.src, ln.s_side)] = ports.get((ln.src, ln.s_side), 0) + 1
+        ports[(ln.dst, ln.d_side)] = ports.get((ln.dst, ln.d_side), 0) + 1
+    # A zone's arc lane widens with its number of arcs, up to a limit.
+    n_arcs: dict[int, int] = {}
+    for ln in links:
+        if ln.arc:
+            n_arcs[col_of[ln.src]] = n_arcs.get(col_of[ln.src], 0) + 1
+    lane = {i: min(LANE_MAX, LANE + LANE_PER_ARC * n) for i, n in n_arcs.items()}
+
+    # Columns and boxes.
+    inner = BOX_W - 16
+    boxes: dict[str, Box] = {}
+    x = float(LEFT)
+    col_geo: list[tuple[float, float]] = []
+    bottoms: list[float] = []
+    for i, z in enumerate(zones):
+        w = COL_PAD + BOX_W + lane.get(i, COL_PAD)
+        col_geo.append((x, w))
+        y = float(TOP + COL_HEAD)
+        for h in by_zone[z]:
+            chips = _chip_texts(local.get(h.name, []))
+            pos = _chip_rows([cw for _, _, cw in chips], inner)
+            chip_h = (pos[-1][0] + 1) * (CHIP_H + CHIP_GAP) + 4 if pos else 0
+            n_ports = max(ports.get((h.name, "L"), 0), ports.get((h.name, "R"), 0))
+            bh = max(BOX_MIN_H + chip_h, n_ports * PITCH + 2 * PORT_PAD)
+            bx = x + COL_PAD
+            chip_objs = tuple(
+                Chip(
+                    c.anchor,
+                    text,
+                    _title(c),
+                    c.status,
+                    _r(bx + 8 + cx),
+                    _r(y + BOX_HEAD + row * (CHIP_H + CHIP_GAP)),
+                    _r(cw),
+                    CHIP_H,
+                )
+                for (c, text, cw), (row, cx) in zip(chips, pos, strict=True)
+            )
+            boxes[h.name] = Box(
+                h.name, h.kind.value, ", ".join(h.roles), bx, y, BOX_W, _r(bh), chips=chip_objs
+            )
+            y += bh + BOX_GAP
+        bottoms.append(y - BOX_GAP + COL_PAD)
+        x += w + COL_GAP
+    col_bottom = max(bottoms, default=TOP + COL_HEAD + BOX_MIN_H)
+    columns = [
+        Column(z, kinds.get(z, ""), cx, TOP, cw, _r(col_bottom - TOP))
+        for z, (cx, cw) in zip(zones, col_geo, strict=True)
+    ]
+
+    def cy(name: str) -> float:
+        b = boxes[name]
+        return b.y + b.h / 2
+
+    # Attachment points: on each side, arcs going up first (the farthest outermost), then
+    # edges to other columns ordered by the other end's height, then arcs going down.
+    ends: dict[tuple[str, str], list[tuple[tuple[float, float, float, int], int, bool]]] = {}
+    for i, ln in enumerate(links):
+        for me, other, side, is_src in (
+            (ln.src, ln.dst, ln.s_side, True),
+            (ln.dst, ln.src, ln.d_side, False),
+        ):
+            oy = cy(other)
+            if ln.arc:
+                group = 0.0 if oy < cy(me) else 2.0
+                key = (group, -oy, 0.0, ln.k)
+            else:
+                key = (1.0, oy, boxes[other].x, ln.k)
+            ends.setdefault((me, side), []).append((key, i, is_src))
+    at: dict[tuple[int, bool], tuple[float, float]] = {}
+    for (name, side), items in ends.items():
+        b = boxes[name]
+        items.sort(key=lambda t: t[0])
+        step = (b.h - 2 * PORT_PAD) / len(items)
+        px = b.x + b.w if side == "R" else b.x
+        for n, (_, i, is_src) in enumerate(items):
+            at[(i, is_src)] = (px, b.y + PORT_PAD + (n + 0.5) * step)
+
+    # Arcs nest: the longer the arc, the further out, spread evenly over the lane (an
+    # arc reaches 3/4 of its control offset).
+    span = {i: abs(cy(ln.dst) - cy(ln.src)) for i, ln in enumerate(links) if ln.arc}
+    spans: dict[int, list[float]] = {}
+    for i, length in span.items():
+        spans.setdefault(col_of[links[i].src], []).append(length)
+    for lengths in spans.values():
+        lengths.sort()
+    edges: list[Edge] = []
+    for i, ln in enumerate(links):
+        (x1, y1), (x2, y2) = at[(i, True)], at[(i, False)]
+        if ln.arc:
+            col = col_of[ln.src]
+            order = spans[col]
+            rank = order.index(span[i]) / max(1, len(order) - 1)
+            bend = (ARC_MIN + rank * (lane[col] - 12 - ARC_MIN)) / 0.75
+            pts = ((x1, y1), (x1 + bend, y1), (x2 + bend, y2), (x2, y2))
+        else:
+            reach = max(40.0, abs(x2 - x1) * 0.45)
+            sgn = 1 if x2 > x1 else -1
+            pts = ((x1, y1), (x1 + sgn * reach, y1), (x2 - sgn * reach, y2), (x2, y2))
+        edges.append(_edge(ln.check, _title(ln.check), pts))
     edges.sort(key=lambda e: _DRAW_ORDER.index(e.status))
-    return Diagram(width, TOP + col_h, tuple(columns), tuple(boxes.values()), tuple(edges))
+    return _framed(columns, list(boxes.values()), edges)
+
+
+def _framed(columns: list[Column], boxes: list[Box], edges: list[Edge]) -> Diagram:
+    """The diagram with a view box around everything in it."""
+    x0 = [c.x for c in columns] + [b.x for b in boxes] + [e.x0 for e in edges]
+    y0 = [c.y for c in columns] + [b.y for b in boxes] + [e.y0 for e in edges]
+    x1 = [c.x + c.w for c in columns] + [b.x + b.w for b in boxes] + [e.x1 for e in edges]
+    y1 = [c.y + c.h for c in columns] + [b.y + b.h for b in boxes] + [e.y1 for e in edges]
+    left, top = min(x0, default=0) - MARGIN, min(y0, default=0) - MARGIN
+    right, bottom = max(x1, default=0) + MARGIN, max(y1, default=0) + MARGIN
+    return Diagram(
+        _r(left),
+        _r(top),
+        _r(right - left),
+        _r(bottom - top),
+        tuple(columns),
+        tuple(boxes),
+        tuple(edges),
+    )
 
 
 def endpoint_diagram(checks: list[Check], vantage: str) -> Diagram:
@@ -152,20 +415,26 @@ def endpoint_diagram(checks: list[Check], vantage: str) -> Diagram:
     hosts: dict[str, list[Check]] = {}
     for c in checks:
         hosts.setdefault(c.host, []).append(c)
-    x_host = LEFT + COL_W + COL_GAP * 2
-    vant = Box(vantage, "vantage", "", LEFT, TOP, COL_W, BOX_H)
-    vy = vant.y + vant.h / 2
-    boxes: list[Box] = [vant]
-    edges: list[Edge] = []
+    x_host = LEFT + BOX_W + COL_GAP * 2
+    boxes: list[Box] = []
+    targets: list[tuple[Check, float]] = []
     y = float(TOP)
     for host, cs in hosts.items():
         h = 28 + ROW_H * len(cs)
         rows = tuple((f"{c.port}/{c.protocol}", c.anchor, c.status) for c in cs)
-        boxes.append(Box(host, "host", "", x_host, y, COL_W + 60, h, rows))
+        boxes.append(Box(host, "host", "", x_host, y, BOX_W + 60, h, rows))
         for k, c in enumerate(cs):
-            ty = y + 28 + ROW_H * k + ROW_H / 2
-            d, mx, my = _curve(LEFT + COL_W, vy, x_host, ty, 0)
-            edges.append(Edge(c.anchor, c.label, c.status, d, mx, my))
+            targets.append((c, y + 28 + ROW_H * k + ROW_H / 2))
         y += h + BOX_GAP
-    height = max(y, TOP + BOX_H + 20)
-    return Diagram(x_host + COL_W + 60 + LEFT, height, (), tuple(boxes), tuple(edges))
+    vant_h = max(float(BOX_MIN_H), len(targets) * PITCH + 2 * PORT_PAD)
+    vant = Box(vantage, "vantage", "", LEFT, TOP, BOX_W, vant_h)
+    step = (vant_h - 2 * PORT_PAD) / max(1, len(targets))
+    edges: list[Edge] = []
+    x1 = LEFT + BOX_W
+    reach = (x_host - x1) * 0.45
+    for n, (c, ty) in enumerate(targets):
+        y1 = TOP + PORT_PAD + (n + 0.5) * step
+        pts = ((x1, y1), (x1 + reach, y1), (x_host - reach, ty), (x_host, ty))
+        edges.append(_edge(c, _title(c), pts))
+    edges.sort(key=lambda e: _DRAW_ORDER.index(e.status))
+    return _framed([], [vant, *boxes], edges)
