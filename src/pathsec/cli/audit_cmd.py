@@ -292,6 +292,8 @@ def audit_command(
         Limits(concurrency=concurrency, per_host=per_host, max_rate=max_rate),
         observer,
     )
+    if stopped is not None and observer is not None:
+        observer.run_finished()  # interrupted: the engine did not take the progress bar down
     if policy is not None:
         from pathsec.audit.baseline import drift, load_policy
 
