@@ -332,6 +332,26 @@ def line_server(
     return handler
 
 
+def http_server(head: bytes, body_bytes: int = 0) -> Callable[[Peer], object]:
+    """Answers every request on the connection with ``head`` and ``body_bytes`` of body."""
+
+    async def handler(p: Peer) -> None:
+        for _ in range(30):
+            for _ in range(100):  # the request head
+                line = await p.line()
+                if line is None:
+                    return
+                if line == "":
+                    break
+            if not await p.send(head):
+                return
+            sent = 0
+            while sent < body_bytes and await p.send(CHUNK):
+                sent += len(CHUNK)
+
+    return handler
+
+
 # --- NTLM challenges with malformed AV pairs --------------------------------------------
 
 
@@ -465,6 +485,39 @@ CASES = [
         proto="ldap",
         check=_root_dse_capped,
         max_seconds=10,
+    ),
+    Case(
+        "http_1MB_header",
+        http_server(
+            b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nX-Pad: "
+            + b"p" * (1024 * 1024)
+            + b"\r\nContent-Length: 0\r\n\r\n"
+        ),
+        proto="http",
+        statuses=(Status.protocol_error,),
+        reason="too long",
+    ),
+    Case(
+        "http_100MB_body",
+        http_server(b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n", 100 * 1024 * 1024),
+        proto="http",
+        statuses=(Status.ok,),
+    ),
+    Case(
+        "http_www_authenticate_markup_and_bad_ntlm",
+        http_server(
+            b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: "
+            + MARKUP.encode()
+            + b"\r\nWWW-Authenticate: NTLM "
+            + base64.b64encode(NTLM_CHALLENGES["av_length_past_end"])
+            + b"\r\nWWW-Authenticate: Negotiate !!notbase64!!\r\nServer: "
+            + MARKUP.encode()
+            + ESCAPES.encode("latin-1", "replace")
+            + b"\r\nContent-Length: 0\r\n\r\n"
+        ),
+        proto="http",
+        extra=("--ntlm-info",),
+        statuses=(Status.ok,),
     ),
     Case("accept_never_speak", silent, statuses=(Status.timeout,), max_seconds=4),
     Case(
