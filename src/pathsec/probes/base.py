@@ -340,8 +340,9 @@ class Conn:
         """Send one CRLF-terminated line; ``shown`` replaces it in the transcript."""
         self.transcript.add("C", shown if shown is not None else line)
         self.writer.write(line.encode("ascii") + b"\r\n")
-        async with asyncio.timeout(self.settings.timeout):
-            await self.writer.drain()
+        if self.writer.transport.get_write_buffer_size():  # the kernel did not take it all
+            async with asyncio.timeout(self.settings.timeout):
+                await self.writer.drain()
 
     async def start_tls(self, ctx: ssl.SSLContext, server_hostname: str | None) -> None:
         """Upgrade the connection to TLS (STARTTLS, STLS) within the timeout."""

@@ -184,9 +184,15 @@ async def greet(conn: Conn) -> SmtpReply:
 
 
 async def starttls(conn: Conn) -> None:
-    """Bring a fresh plain connection to the point where the TLS handshake starts."""
+    """Bring a fresh plain connection to the point where the TLS handshake starts.
+
+    The EHLO reply is checked, not interpreted: the SMTP probe already did that.
+    """
     await greet(conn)
-    await ehlo(conn)
+    await conn.send(f"EHLO {conn.settings.ehlo_name}")
+    reply = await read_reply(conn)
+    if reply.code != 250:
+        raise ProtocolError(f"EHLO refused: {reply.code} {reply.lines[0][:80]}")
     await conn.send("STARTTLS")
     reply = await read_reply(conn)
     if reply.code != 220:
@@ -280,7 +286,9 @@ class SmtpProbe:
                 )
                 return obs.model_copy(update={"exchange_markers": markers})
             finally:
-                await conn.close()
+                # The session is over (QUIT answered, or it failed): drop the connection
+                # without a TLS close_notify round trip.
+                conn.writer.transport.abort()
 
         return await guarded(job, body, settings)
 
