@@ -352,6 +352,21 @@ def http_server(head: bytes, body_bytes: int = 0) -> Callable[[Peer], object]:
     return handler
 
 
+async def kerberos_4gb_length(p: Peer) -> None:
+    await p.reader.read(4096)
+    await p.send(b"\xff\xff\xff\xf0" + b"\x7e" * 1000)
+    await p.line(timeout=2)
+
+
+async def kerberos_markup_realm(p: Peer) -> None:
+    from pathsec.lab.kerberos import error_reply
+
+    head = await p.reader.readexactly(4)
+    req = await p.reader.readexactly(int.from_bytes(head, "big"))
+    reply = error_reply(MARKUP + ESCAPES, req)
+    await p.send(len(reply).to_bytes(4, "big") + reply)
+
+
 # --- NTLM challenges with malformed AV pairs --------------------------------------------
 
 
@@ -519,6 +534,14 @@ CASES = [
         extra=("--ntlm-info",),
         statuses=(Status.ok,),
     ),
+    Case(
+        "kerberos_4GB_length_prefix",
+        kerberos_4gb_length,
+        proto="kerberos",
+        statuses=(Status.protocol_error,),
+        reason="too long",
+    ),
+    Case("kerberos_markup_and_escapes_in_realm", kerberos_markup_realm, proto="kerberos"),
     Case("accept_never_speak", silent, statuses=(Status.timeout,), max_seconds=4),
     Case(
         "ehlo_100k_continuations",
