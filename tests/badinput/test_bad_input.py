@@ -221,6 +221,10 @@ CASES: dict[str, Bad] = {
     "target: no port, no protocol": Bad(("audit", "-t", "mail.example"), r"give a port or"),
     "target: unknown port": Bad(("audit", "-t", "127.0.0.1:8443"), r"no protocol is known"),
     "target: unclosed IPv6 bracket": Bad(("audit", "-t", "[::1:25"), r"expected HOST"),
+    "target: bracketed host is not IPv6": Bad(
+        ("audit", "-t", "[1:2:3]:25"), r"\[1:2:3\] is not an IPv6 address"
+    ),
+    "target: IPv4 in brackets": Bad(("audit", "-t", "[10.0.0.1]:25"), r"is not an IPv6 address"),
     "target: spaces inside": Bad(("audit", "-t", "mail example:25"), r"expected HOST"),
     "target: control character": Bad(("audit", "-t", "mx\x1b[2J:25"), r"expected HOST"),
     "targets file: bad line 3": Bad(

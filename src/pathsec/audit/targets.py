@@ -8,7 +8,7 @@ from pathlib import Path
 from pathsec.audit.models import Expectations, Target
 from pathsec.catalog import Catalog, load_builtin
 from pathsec.errors import InputError, InputProblem
-from pathsec.probes.base import MailProtocol
+from pathsec.probes.base import MailProtocol, is_ip
 
 #: Default port of each protocol.
 DEFAULT_PORTS: dict[MailProtocol, int] = {
@@ -100,6 +100,8 @@ def parse_target(
     if m is None:
         raise bad("expected HOST[:PORT][/PROTO], e.g. mail.example.org:587/smtp or [::1]:993")
     host = m.group("v6") or m.group("host")
+    if m.group("v6") and not (is_ip(host) and ":" in host):
+        raise bad(f"[{host}] is not an IPv6 address")
     proto: MailProtocol | None = None
     if m.group("proto"):
         try:
