@@ -30,7 +30,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CLICKABLE_POINT = """a => {
   const shape = a.querySelector("path.edge, rect.chip");
   const box = a.closest(".diagram");
-  const n = 48, len = shape.getTotalLength();
+  const n = 96, len = shape.getTotalLength();
   const pts = [];
   if (shape.tagName === "rect") {
     const b = shape.getBBox();

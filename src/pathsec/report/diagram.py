@@ -19,6 +19,7 @@ contain the curves), so nothing is drawn outside it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -50,6 +51,9 @@ TOP = 12
 LEFT = 12
 MARGIN = 12
 ROW_H = 18
+MIN_REACH = 40.0
+#: Clearance between a box and an edge passing its column.
+BAND_PAD = 6.0
 HEAD_L = 7.0
 HEAD_W = 5.0
 #: Edges are drawn grey first, so that coloured ones lie on top of them.
@@ -140,29 +144,57 @@ def _r(v: float) -> float:
     return round(v, 1)
 
 
-def _edge(check: Check, title: str, points: tuple[tuple[float, float], ...]) -> Edge:
-    """The edge through four Bézier points (start, two controls, end), with its arrow head.
+Point = tuple[float, float]
+#: A piece of an edge: a cubic ("C", control 1, control 2, end) or a straight line ("L", end).
+Segment = tuple[str, Point, Point, Point]
 
-    The curve leaves and enters horizontally, so the head points left or right.
+
+def _edge(check: Check, title: str, start: Point, segments: list[Segment]) -> Edge:
+    """The edge from ``start`` through ``segments``, with its arrow head.
+
+    Every piece ends horizontally, so the head points left or right.
     """
-    (ax, ay), (bx, by), (cx, cy), (dx, dy) = ((_r(x), _r(y)) for x, y in points)
-    d = f"M{ax},{ay} C{bx},{by} {cx},{cy} {dx},{dy}"
-    back = _r(dx - HEAD_L if cx < dx else dx + HEAD_L)
+    ax, ay = _r(start[0]), _r(start[1])
+    parts = [f"M{ax},{ay}"]
+    xs, ys = [ax], [ay]
+    prev_x = ax
+    for kind, c1, c2, end in segments:
+        (bx, by), (cx, cy), (dx, dy) = ((_r(x), _r(y)) for x, y in (c1, c2, end))
+        if kind == "C":
+            parts.append(f"C{bx},{by} {cx},{cy} {dx},{dy}")
+            xs += [bx, cx]
+            ys += [by, cy]
+            prev_x = cx
+        else:
+            parts.append(f"L{dx},{dy}")
+            prev_x = xs[-1]
+        xs.append(dx)
+        ys.append(dy)
+    dx, dy = xs[-1], ys[-1]
+    back = _r(dx - HEAD_L if prev_x < dx else dx + HEAD_L)
     hy0, hy1 = _r(dy - HEAD_W / 2), _r(dy + HEAD_W / 2)
     head = f"M{dx},{dy} L{back},{hy0} L{back},{hy1} Z"
-    xs, ys = (ax, bx, cx, dx, back), (ay, by, cy, dy, hy0, hy1)
+    xs.append(back)
+    ys += [hy0, hy1]
     return Edge(
         check.anchor,
         check.label,
         title,
         check.status,
-        d,
+        " ".join(parts),
         head,
         min(xs),
         min(ys),
         max(xs),
         max(ys),
     )
+
+
+def _curve(a: Point, b: Point) -> Segment:
+    """A cubic from ``a`` to ``b`` leaving and entering horizontally."""
+    reach = max(MIN_REACH, abs(b[0] - a[0]) * 0.45)
+    sgn = 1 if b[0] > a[0] else -1
+    return ("C", (a[0] + sgn * reach, a[1]), (b[0] - sgn * reach, b[1]), b)
 
 
 def port_text(flow: Flow) -> str:
@@ -329,17 +361,15 @@ def plan_diagram(plan: Plan, checks: list[Check]) -> Diagram:
         bottoms.append(y - BOX_GAP + COL_PAD)
         x += w + COL_GAP
     col_bottom = max(bottoms, default=TOP + COL_HEAD + BOX_MIN_H)
-    columns = [
-        Column(z, kinds.get(z, ""), cx, TOP, cw, _r(col_bottom - TOP))
-        for z, (cx, cw) in zip(zones, col_geo, strict=True)
-    ]
 
     def cy(name: str) -> float:
         b = boxes[name]
         return b.y + b.h / 2
 
-    # Attachment points: on each side, arcs going up first (the farthest outermost), then
-    # edges to other columns ordered by the other end's height, then arcs going down.
+    # Attachment points. On each side: arcs going up first, then edges to other columns
+    # ordered by the other end's height, then arcs going down. Arcs nest: a longer arc
+    # (and, between one pair of hosts, a later one) reaches further out, so it leaves the
+    # upper box higher and enters the lower box lower.
     ends: dict[tuple[str, str], list[tuple[tuple[float, float, float, int], int, bool]]] = {}
     for i, ln in enumerate(links):
         for me, other, side, is_src in (
@@ -348,12 +378,11 @@ def plan_diagram(plan: Plan, checks: list[Check]) -> Diagram:
         ):
             oy = cy(other)
             if ln.arc:
-                group = 0.0 if oy < cy(me) else 2.0
-                key = (group, -oy, 0.0, ln.k)
+                key = (0.0, -oy, 0.0, ln.k) if oy < cy(me) else (2.0, -oy, 0.0, -ln.k)
             else:
                 key = (1.0, oy, boxes[other].x, ln.k)
             ends.setdefault((me, side), []).append((key, i, is_src))
-    at: dict[tuple[int, bool], tuple[float, float]] = {}
+    at: dict[tuple[int, bool], Point] = {}
     for (name, side), items in ends.items():
         b = boxes[name]
         items.sort(key=lambda t: t[0])
@@ -362,30 +391,100 @@ def plan_diagram(plan: Plan, checks: list[Check]) -> Diagram:
         for n, (_, i, is_src) in enumerate(items):
             at[(i, is_src)] = (px, b.y + PORT_PAD + (n + 0.5) * step)
 
-    # Arcs nest: the longer the arc, the further out, spread evenly over the lane (an
-    # arc reaches 3/4 of its control offset).
-    span = {i: abs(cy(ln.dst) - cy(ln.src)) for i, ln in enumerate(links) if ln.arc}
-    spans: dict[int, list[float]] = {}
-    for i, length in span.items():
-        spans.setdefault(col_of[links[i].src], []).append(length)
-    for lengths in spans.values():
-        lengths.sort()
+    # Arc reach: spread evenly over the lane by rank of length (an arc reaches 3/4 of its
+    # control offset).
+    arc_order: dict[int, list[tuple[float, int, int]]] = {}
+    for i, ln in enumerate(links):
+        if ln.arc:
+            length = abs(cy(ln.dst) - cy(ln.src))
+            arc_order.setdefault(col_of[ln.src], []).append((length, ln.k, i))
+    bend: dict[int, float] = {}
+    for col, order in arc_order.items():
+        order.sort()
+        for n, (_, _, i) in enumerate(order):
+            rank = n / max(1, len(order) - 1)
+            bend[i] = (ARC_MIN + rank * (lane[col] - 12 - ARC_MIN)) / 0.75
+
+    # Edges across more than one gap pass the zones in between horizontally through a
+    # free band (between two boxes, or below the last one) instead of over their boxes.
+    col_boxes = [[boxes[h.name] for h in by_zone[z]] for z in zones]
+    passing: dict[int, list[tuple[float, int]]] = {}
+    for i, ln in enumerate(links):
+        c1, c2 = col_of[ln.src], col_of[ln.dst]
+        if abs(c1 - c2) < 2:
+            continue
+        (x1, y1), (x2, y2) = at[(i, True)], at[(i, False)]
+        for k in range(min(c1, c2) + 1, max(c1, c2)):
+            mid = col_geo[k][0] + col_geo[k][1] / 2
+            ideal = y1 + (y2 - y1) * (mid - x1) / (x2 - x1)
+            passing.setdefault(k, []).append((ideal, i))
+    through: dict[tuple[int, int], float] = {}
+    for k, crossing in passing.items():
+        for _, i, y in _assign(sorted(crossing), _bands(col_boxes[k])):
+            through[(i, k)] = y
+            col_bottom = max(col_bottom, y + COL_PAD)
+    columns = [
+        Column(z, kinds.get(z, ""), cx, TOP, cw, _r(col_bottom - TOP))
+        for z, (cx, cw) in zip(zones, col_geo, strict=True)
+    ]
+
     edges: list[Edge] = []
     for i, ln in enumerate(links):
         (x1, y1), (x2, y2) = at[(i, True)], at[(i, False)]
         if ln.arc:
-            col = col_of[ln.src]
-            order = spans[col]
-            rank = order.index(span[i]) / max(1, len(order) - 1)
-            bend = (ARC_MIN + rank * (lane[col] - 12 - ARC_MIN)) / 0.75
-            pts = ((x1, y1), (x1 + bend, y1), (x2 + bend, y2), (x2, y2))
-        else:
-            reach = max(40.0, abs(x2 - x1) * 0.45)
-            sgn = 1 if x2 > x1 else -1
-            pts = ((x1, y1), (x1 + sgn * reach, y1), (x2 - sgn * reach, y2), (x2, y2))
-        edges.append(_edge(ln.check, _title(ln.check), pts))
+            seg: Segment = ("C", (x1 + bend[i], y1), (x2 + bend[i], y2), (x2, y2))
+            edges.append(_edge(ln.check, _title(ln.check), (x1, y1), [seg]))
+            continue
+        c1, c2 = col_of[ln.src], col_of[ln.dst]
+        step = 1 if c2 > c1 else -1
+        segments: list[Segment] = []
+        here: Point = (x1, y1)
+        for k in range(c1 + step, c2, step):
+            y = through[(i, k)]
+            left, right = col_geo[k][0], col_geo[k][0] + col_geo[k][1]
+            enter, leave = ((left, y), (right, y)) if step > 0 else ((right, y), (left, y))
+            segments += [_curve(here, enter), ("L", enter, enter, leave)]
+            here = leave
+        segments.append(_curve(here, (x2, y2)))
+        edges.append(_edge(ln.check, _title(ln.check), (x1, y1), segments))
     edges.sort(key=lambda e: _DRAW_ORDER.index(e.status))
     return _framed(columns, list(boxes.values()), edges)
+
+
+def _bands(col: list[Box]) -> list[tuple[float, float]]:
+    """Free vertical bands of a column: between its boxes, and an open one below the last."""
+    bands = [
+        (a.y + a.h + BAND_PAD, b.y - BAND_PAD)
+        for a, b in itertools.pairwise(col)
+        if b.y - BAND_PAD - (a.y + a.h + BAND_PAD) >= PITCH
+    ]
+    last = col[-1]
+    bands.append((last.y + last.h + BAND_PAD + 2, float("inf")))
+    return bands
+
+
+def _assign(
+    items: list[tuple[float, int]], bands: list[tuple[float, float]]
+) -> list[tuple[float, int, float]]:
+    """Give each (ideal height, edge) a height in a band, ``PITCH`` apart, near its ideal."""
+    load: list[list[tuple[float, int]]] = [[] for _ in bands]
+    for ideal, i in items:
+        best, best_cost = len(bands) - 1, float("inf")
+        for n, (lo, hi) in enumerate(bands):
+            if (len(load[n]) + 1) * PITCH > hi - lo:
+                continue
+            cost = 0.0 if lo <= ideal <= hi else min(abs(ideal - lo), abs(ideal - hi))
+            if cost < best_cost:
+                best, best_cost = n, cost
+        load[best].append((ideal, i))
+    out: list[tuple[float, int, float]] = []
+    for (lo, hi), members in zip(bands, load, strict=True):
+        members.sort()
+        # A band between two boxes is filled from its middle, the open one from its top.
+        top = lo if hi == float("inf") else (lo + hi) / 2 - len(members) * PITCH / 2
+        for n, (ideal, i) in enumerate(members):
+            out.append((ideal, i, top + (n + 0.5) * PITCH))
+    return out
 
 
 def _framed(columns: list[Column], boxes: list[Box], edges: list[Edge]) -> Diagram:
@@ -434,7 +533,7 @@ def endpoint_diagram(checks: list[Check], vantage: str) -> Diagram:
     reach = (x_host - x1) * 0.45
     for n, (c, ty) in enumerate(targets):
         y1 = TOP + PORT_PAD + (n + 0.5) * step
-        pts = ((x1, y1), (x1 + reach, y1), (x_host - reach, ty), (x_host, ty))
-        edges.append(_edge(c, _title(c), pts))
+        seg: Segment = ("C", (x1 + reach, y1), (x_host - reach, ty), (x_host, ty))
+        edges.append(_edge(c, _title(c), (x1, y1), [seg]))
     edges.sort(key=lambda e: _DRAW_ORDER.index(e.status))
     return _framed([], [vant, *boxes], edges)
