@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -129,7 +130,7 @@ def test_edges_pass_other_zones_between_their_boxes() -> None:
     passing = 0
     for e in d.edges:
         segs = _segments(e)
-        for (_, before), (cmd, after) in zip(segs, segs[1:], strict=False):
+        for (_, before), (cmd, after) in itertools.pairwise(segs):
             if cmd != "L":
                 continue
             (ax, ay), (bx, by) = before[-1], after[0]
