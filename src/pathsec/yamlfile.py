@@ -148,6 +148,9 @@ def validate_located(model: type[M], doc: LocatedYaml) -> M:
             msg = "unknown field"
         elif err["type"] == "missing":
             msg = "required field is missing"
+        elif not data_loc and err["type"] in ("model_type", "dict_type"):
+            got = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+            msg = f"expected a mapping of fields (name: value) at the top, got {got}"
         raise InputError(
             InputProblem(doc.file, doc.line_of(data_loc), format_loc(data_loc) or None, msg)
         ) from None

@@ -56,7 +56,14 @@ CASES: dict[str, Bad] = {
         r"none\.yaml: .*(no such|not found|cannot read|does not exist)",
     ),
     "catalog: a list instead of a mapping": Bad(
-        ("catalog", "--catalog", "{tmp}/c.yaml"), r"c\.yaml(:\d+)?: .*", {"c.yaml": "- 1\n- 2\n"}
+        ("catalog", "--catalog", "{tmp}/c.yaml"),
+        r"c\.yaml:1: expected a mapping of fields \(name: value\) at the top, got a list",
+        {"c.yaml": "- 1\n- 2\n"},
+    ),
+    "catalog: empty file": Bad(
+        ("catalog", "--catalog", "{tmp}/c.yaml"),
+        r"c\.yaml:1: expected a mapping of fields \(name: value\) at the top, got an empty file",
+        {"c.yaml": "# nothing here\n"},
     ),
     "catalog: invalid UTF-8": Bad(
         ("catalog", "--catalog", "{tmp}/c.yaml"),
@@ -71,7 +78,11 @@ CASES: dict[str, Bad] = {
     "catalog show: unknown path id": Bad(("catalog", "show", "no.such_path"), r"no\.such_path"),
     "catalog: bad --port": Bad(("catalog", "--port", "eighty"), r"--port"),
     # --- deployment files ------------------------------------------------------------------
-    "deployment: empty file": Bad(("plan", "{tmp}/d.yaml"), r"d\.yaml(:\d+)?: .*", {"d.yaml": ""}),
+    "deployment: empty file": Bad(
+        ("plan", "{tmp}/d.yaml"),
+        r"d\.yaml:1: expected a mapping .* got an empty file",
+        {"d.yaml": ""},
+    ),
     "deployment: unknown role": Bad(
         ("plan", "{tmp}/d.yaml"),
         r"d\.yaml:\d+: servers\[1\]\.roles\[1\]: ",
