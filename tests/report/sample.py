@@ -334,7 +334,7 @@ def sample_plan() -> Plan:
             ),
         ),
         zones=(
-            ZoneInfo(name="internet", kind="external", cidrs=("0.0.0.0/0",)),
+            ZoneInfo(name="internet", kind="internet", cidrs=("0.0.0.0/0",)),
             ZoneInfo(name="perimeter", kind="perimeter", cidrs=("192.0.2.0/28",)),
             ZoneInfo(name="internal", kind="internal", cidrs=("192.0.2.16/28", "10.0.0.0/8")),
         ),
