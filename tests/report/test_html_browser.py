@@ -242,5 +242,10 @@ def test_large_diagram_in_chromium(browser: Any, tmp_path: Path) -> None:
     page.evaluate("window.scrollTo(0, 0)")
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#diagram").screenshot(path=str(ARTIFACTS / "report-two-sites-diagram.png"))
+    # Printed, the whole diagram is scaled to the page width.
+    page.emulate_media(media="print")
+    assert svg.evaluate("s => s.getBoundingClientRect().right <= innerWidth")
+    assert page.evaluate("document.querySelector('.diagram').scrollWidth <= innerWidth")
+    page.emulate_media(media="screen")
     assert dialogs == [] and errors == [] and all(u.startswith("file://") for u in requests)
     page.close()
