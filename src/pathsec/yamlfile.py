@@ -94,8 +94,14 @@ def load_yaml_text(text: str, file: str) -> LocatedYaml:
         line = mark.line + 1 if mark is not None else None
         msg = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
         raise InputError(InputProblem(file, line, None, msg)) from None
+    except yaml.reader.ReaderError as exc:  # a control character: name it and its line
+        line = text[: exc.position].count("\n") + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        msg = f"character {char!r} is not allowed in YAML"
+        raise InputError(InputProblem(file, line, None, msg)) from None
     except yaml.YAMLError as exc:
-        raise InputError(InputProblem(file, None, None, f"YAML error: {exc}")) from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(InputProblem(file, None, None, f"YAML error: {first}")) from None
     except RecursionError:
         raise InputError(InputProblem(file, None, None, "YAML nested too deeply")) from None
     if node is None:

@@ -120,6 +120,11 @@ CASES: dict[str, Bad] = {
         r"d\.yaml: YAML nested too deeply",
         {"d.yaml": "[" * 5000 + "]" * 5000},
     ),
+    "deployment: control character": Bad(
+        ("plan", "{tmp}/d.yaml"),
+        r"d\.yaml:15: character '\\x1b' is not allowed in YAML",
+        {"d.yaml": _once(SMALL, "  - name: HQ", "  - name: H\x1bQ")},
+    ),
     "deployment: schema_version 2": Bad(
         ("plan", "{tmp}/d.yaml"),
         r"d\.yaml:\d+: schema_version: ",
