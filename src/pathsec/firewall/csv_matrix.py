@@ -18,7 +18,7 @@ from pathsec.firewall.interface import (
     Selection,
     Target,
 )
-from pathsec.firewall.rules import address_text, enforcement_points
+from pathsec.firewall.rules import enforcement_points
 from pathsec.plan.models import Plan
 
 HEADER = (
@@ -49,9 +49,9 @@ def render_matrix(plan: Plan, selection: Selection, options: GeneratorOptions) -
                 (
                     where,
                     rule.flow.source,
-                    " ".join(address_text(n) for fm in rule.families for n in fm.sources),
+                    " ".join(t for fm in rule.families for t in fm.source_texts),
                     rule.flow.destination,
-                    " ".join(address_text(n) for fm in rule.families for n in fm.destinations),
+                    " ".join(t for fm in rule.families for t in fm.destination_texts),
                     rule.protocol,
                     str(rule.ports),
                     rule.path.name.en,

@@ -21,7 +21,6 @@ from pathsec.firewall.interface import (
 from pathsec.firewall.rules import (
     EnforcementPoint,
     FlowRule,
-    address_text,
     enforcement_points,
     header_lines,
 )
@@ -48,8 +47,8 @@ def rule_lines(rule: FlowRule, chain: str, family: Literal[4, 6]) -> list[str]:
         parts.append(f"-i {rule.in_interface}")
     if rule.out_interface:
         parts.append(f"-o {rule.out_interface}")
-    parts.append("-s " + ",".join(address_text(n) for n in fm.sources))
-    parts.append("-d " + ",".join(address_text(n) for n in fm.destinations))
+    parts.append("-s " + ",".join(fm.source_texts))
+    parts.append("-d " + ",".join(fm.destination_texts))
     port = str(rule.ports.start)
     if rule.ports.end != rule.ports.start:
         port += f":{rule.ports.end}"

@@ -7,6 +7,8 @@ per address family and protocol. The file replaces only the ``pathsec`` table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pathsec.firewall.interface import (
     Capabilities,
     Generator,
@@ -18,7 +20,6 @@ from pathsec.firewall.interface import (
 from pathsec.firewall.rules import (
     EnforcementPoint,
     FlowRule,
-    address_text,
     enforcement_points,
     header_lines,
 )
@@ -34,7 +35,7 @@ def _quote(text: str) -> str:
     return f'"{clean}"'
 
 
-def _set(items: list[str]) -> str:
+def _set(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
 
 
@@ -48,8 +49,8 @@ def rule_lines(rule: FlowRule) -> list[str]:
             parts.append(f'iifname "{rule.in_interface}"')
         if rule.out_interface:
             parts.append(f'oifname "{rule.out_interface}"')
-        parts.append(f"{ip} saddr {_set([address_text(n) for n in fm.sources])}")
-        parts.append(f"{ip} daddr {_set([address_text(n) for n in fm.destinations])}")
+        parts.append(f"{ip} saddr {_set(fm.source_texts)}")
+        parts.append(f"{ip} daddr {_set(fm.destination_texts)}")
         parts.append(f"{rule.protocol} dport {rule.ports}")
         parts.append(f"accept comment {_quote(rule.comment)}")
         lines.append(" ".join(parts))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from pathsec.catalog import DataPath, PortRange
@@ -29,6 +30,16 @@ class FamilyMatch:
     family: Literal[4, 6]
     sources: tuple[IPNet, ...]
     destinations: tuple[IPNet, ...]
+
+    @cached_property
+    def source_texts(self) -> tuple[str, ...]:
+        """The sources as rules write them (see :func:`address_text`)."""
+        return tuple(address_text(n) for n in self.sources)
+
+    @cached_property
+    def destination_texts(self) -> tuple[str, ...]:
+        """The destinations as rules write them (see :func:`address_text`)."""
+        return tuple(address_text(n) for n in self.destinations)
 
 
 @dataclass(frozen=True)
@@ -107,9 +118,17 @@ def parse_addresses(host: HostInfo, flow: Flow) -> tuple[IPNet, ...]:
     return tuple(nets)
 
 
-def _families(flow: Flow, src: HostInfo, dst: HostInfo) -> tuple[FamilyMatch, ...]:
-    s = parse_addresses(src, flow)
-    d = parse_addresses(dst, flow)
+def _families(
+    flow: Flow, src: HostInfo, dst: HostInfo, ctx: _Lookups | None = None
+) -> tuple[FamilyMatch, ...]:
+    if ctx is not None:
+        key = (src.name, dst.name)
+        cached = ctx.families.get(key)
+        if cached is None:
+            cached = ctx.families[key] = _families(flow, src, dst)
+        return cached
+    s = _parse_cached(src, flow)
+    d = _parse_cached(dst, flow)
     out: list[FamilyMatch] = []
     for fam in (4, 6):
         ss = tuple(n for n in s if n.version == fam)
@@ -170,7 +189,11 @@ def protocols_of(flow: Flow, options: GeneratorOptions) -> tuple[L4, ...]:
     )
 
 
-def _catalog_path(flow: Flow, options: GeneratorOptions) -> DataPath:
+def _catalog_path(flow: Flow, options: GeneratorOptions, ctx: _Lookups | None = None) -> DataPath:
+    if ctx is not None:
+        found = ctx.paths.get(flow.path_id)
+        if found is not None:
+            return found
     for p in options.catalog.paths:
         if p.id == flow.path_id:
             return p
@@ -182,8 +205,16 @@ def _shared_zone(a: FirewallInfo, b: FirewallInfo) -> str | None:
     return shared[0] if len(shared) == 1 else None
 
 
-def _zones_at(plan: Plan, flow: Flow, fw: FirewallInfo) -> tuple[str | None, str | None]:
+def _zones_at(
+    plan: Plan, flow: Flow, fw: FirewallInfo, ctx: _Lookups | None = None
+) -> tuple[str | None, str | None]:
     """Ingress and egress zone of ``flow`` at ``fw`` (None when the plan does not say)."""
+    if ctx is not None:
+        key = (id(fw), flow.crosses, flow.source_zone, flow.destination_zone)
+        cached = ctx.zones.get(key)
+        if cached is None:
+            cached = ctx.zones[key] = _zones_at(plan, flow, fw, None)
+        return cached
     fws = {f.name: f for f in plan.firewalls}
     idx = flow.crosses.index(fw.name)
     if idx == 0:
@@ -202,7 +233,13 @@ def _zones_at(plan: Plan, flow: Flow, fw: FirewallInfo) -> tuple[str | None, str
 def _check_plan(plan: Plan) -> None:
     hosts = {h.name for h in plan.hosts}
     fws = {f.name for f in plan.firewalls}
-    for flow in plan.flows:
+    flows = plan.flows
+    ends = {f.source for f in flows}
+    ends.update(f.destination for f in flows)
+    crossed = {name for f in flows if f.crosses for name in f.crosses}
+    if ends <= hosts and crossed <= fws:
+        return
+    for flow in flows:
         for end in (flow.source, flow.destination):
             if end not in hosts:
                 raise FirewallError(f"{flow_label(flow)}: host {end!r} is not in the plan")
@@ -213,19 +250,57 @@ def _check_plan(plan: Plan) -> None:
                 )
 
 
+class _Lookups:
+    """Indexes and caches for one :func:`enforcement_points` call (a plan has ~10^5 flows)."""
+
+    def __init__(self, plan: Plan, options: GeneratorOptions) -> None:
+        self.hosts: dict[str, HostInfo] = {}
+        for h in plan.hosts:
+            self.hosts.setdefault(h.name, h)  # Plan.host: the first of that name
+        self.paths: dict[str, DataPath] = {}
+        for p in options.catalog.paths:
+            self.paths.setdefault(p.id, p)
+        self.families: dict[tuple[str, str], tuple[FamilyMatch, ...]] = {}
+        self.zones: dict[tuple[int, tuple[str, ...], str, str], tuple[str | None, str | None]] = {}
+
+    def host(self, name: str) -> HostInfo:
+        """Like :meth:`Plan.host`, by dictionary."""
+        return self.hosts[name]
+
+
+#: Parsed addresses by the (immutable, hashable) address tuple of a host.
+_NETS: dict[tuple[str, ...], tuple[IPNet, ...]] = {}
+
+
+def _parse_cached(host: HostInfo, flow: Flow) -> tuple[IPNet, ...]:
+    nets = _NETS.get(host.addresses)
+    if nets is None:
+        nets = parse_addresses(host, flow)  # raises, naming the flow, on a bad address
+        if len(_NETS) > 100_000:
+            _NETS.clear()
+        _NETS[host.addresses] = nets
+    return nets
+
+
 def _rules_for(
-    plan: Plan, flows: list[Flow], options: GeneratorOptions, fw: FirewallInfo | None
+    plan: Plan,
+    flows: list[Flow],
+    options: GeneratorOptions,
+    fw: FirewallInfo | None,
+    ctx: _Lookups | None = None,
 ) -> tuple[tuple[FlowRule, ...], tuple[str, ...]]:
+    if ctx is None:
+        ctx = _Lookups(plan, options)
     rules: list[FlowRule] = []
     unknown: set[str] = set()
     for flow in flows:
-        src, dst = plan.host(flow.source), plan.host(flow.destination)
-        path = _catalog_path(flow, options)
+        src, dst = ctx.host(flow.source), ctx.host(flow.destination)
+        path = _catalog_path(flow, options, ctx)
         ports = _ports(flow, dst, path)
-        fams = _families(flow, src, dst)
+        fams = _families(flow, src, dst, ctx)
         iz = ez = iif = oif = None
         if fw is not None:
-            iz, ez = _zones_at(plan, flow, fw)
+            iz, ez = _zones_at(plan, flow, fw, ctx)
             iif = fw.interfaces.get(iz) if iz else None
             oif = fw.interfaces.get(ez) if ez else None
             for zone, itf in ((iz, iif), (ez, oif)):
@@ -271,8 +346,13 @@ def enforcement_points(
 ) -> tuple[EnforcementPoint, ...]:
     """The network and host firewalls of ``selection`` with their rules, in plan order."""
     _check_plan(plan)
+    open_keys: set[str] = set()
+    for f in plan.flows:
+        if f.protocol is None:
+            open_keys.add(f.id)
+            open_keys.add(f.path_id)
     for key in options.protocols:
-        if not any(f.protocol is None and key in (f.id, f.path_id) for f in plan.flows):
+        if key not in open_keys:
             raise InputError(
                 InputProblem(
                     _deployment_file(plan),
@@ -324,13 +404,26 @@ def enforcement_points(
     else:
         hosts = []
     _check_protocols(plan, chosen, hosts, options)
+    # Group the flows once, in plan order: by firewall crossed and by destination host.
+    by_fw: dict[str, list[Flow]] = {fw.name: [] for fw in chosen}
+    by_host: dict[str, list[Flow]] = {h.name: [] for h in hosts}
+    for f in plan.flows:
+        if f.local:
+            continue
+        if f.crosses:
+            for name in dict.fromkeys(f.crosses) if len(f.crosses) > 1 else f.crosses:
+                group = by_fw.get(name)
+                if group is not None:
+                    group.append(f)
+        group = by_host.get(f.destination)
+        if group is not None:
+            group.append(f)
+    ctx = _Lookups(plan, options)
     for fw in chosen:
-        flows = [f for f in plan.flows if fw.name in f.crosses and not f.local]
-        rules, unknown = _rules_for(plan, flows, options, fw)
+        rules, unknown = _rules_for(plan, by_fw[fw.name], options, fw, ctx)
         points.append(EnforcementPoint("network", fw.name, rules, None, fw, unknown))
     for host in hosts:
-        flows = [f for f in plan.flows if f.destination == host.name and not f.local]
-        rules, _ = _rules_for(plan, flows, options, None)
+        rules, _ = _rules_for(plan, by_host[host.name], options, None, ctx)
         points.append(EnforcementPoint("host", host.name, rules, host, None))
     return tuple(points)
 
