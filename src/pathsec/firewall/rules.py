@@ -145,11 +145,18 @@ def _families(
     return tuple(out)
 
 
+#: Single-port spans by port (frozen models; at most 65,535 of them).
+_SINGLE_PORTS: dict[int, PortSpan] = {}
+
+
 def _ports(flow: Flow, dst: HostInfo, path: DataPath) -> PortSpan:
     if flow.port is not None and flow.port_range is not None:
         raise FirewallError(f"{flow_label(flow)}: has both a port and a port range")
     if flow.port is not None:
-        return PortSpan(start=flow.port, end=flow.port)
+        span = _SINGLE_PORTS.get(flow.port)
+        if span is None:
+            span = _SINGLE_PORTS[flow.port] = PortSpan(start=flow.port, end=flow.port)
+        return span
     if flow.port_range is None:
         raise FirewallError(
             f"{flow_label(flow)}: names no port and no port range (random ports?); "
@@ -230,16 +237,48 @@ def _zones_at(
     return ingress, egress
 
 
-def _check_plan(plan: Plan) -> None:
+class _FlowIndex:
+    """One pass over a plan's flows: the names they use and the flows by enforcement point."""
+
+    def __init__(self, flows: tuple[Flow, ...]) -> None:
+        self.ends: set[str] = set()
+        self.crossed: set[str] = set()
+        self.open_keys: set[str] = set()  # ids and path ids of flows without a protocol
+        self.by_firewall: dict[str, list[Flow]] = {}  # non-local flows, plan order
+        self.by_destination: dict[str, list[Flow]] = {}  # non-local flows, plan order
+        ends, crossed, open_keys = self.ends, self.crossed, self.open_keys
+        by_fw, by_dest = self.by_firewall, self.by_destination
+        for f in flows:
+            ends.add(f.source)
+            ends.add(f.destination)
+            if f.protocol is None:
+                open_keys.add(f.id)
+                open_keys.add(f.path_id)
+            c = f.crosses
+            if c:
+                crossed.update(c)
+            if f.local:
+                continue
+            if c:
+                for name in dict.fromkeys(c) if len(c) > 1 else c:
+                    group = by_fw.get(name)
+                    if group is None:
+                        by_fw[name] = [f]
+                    else:
+                        group.append(f)
+            group = by_dest.get(f.destination)
+            if group is None:
+                by_dest[f.destination] = [f]
+            else:
+                group.append(f)
+
+
+def _check_plan(plan: Plan, index: _FlowIndex | None = None) -> None:
     hosts = {h.name for h in plan.hosts}
     fws = {f.name for f in plan.firewalls}
-    flows = plan.flows
-    ends = {f.source for f in flows}
-    ends.update(f.destination for f in flows)
-    crossed = {name for f in flows if f.crosses for name in f.crosses}
-    if ends <= hosts and crossed <= fws:
+    if index is not None and index.ends <= hosts and index.crossed <= fws:
         return
-    for flow in flows:
+    for flow in plan.flows:
         for end in (flow.source, flow.destination):
             if end not in hosts:
                 raise FirewallError(f"{flow_label(flow)}: host {end!r} is not in the plan")
@@ -345,14 +384,10 @@ def enforcement_points(
     plan: Plan, selection: Selection, options: GeneratorOptions, *, hosts_only: bool = False
 ) -> tuple[EnforcementPoint, ...]:
     """The network and host firewalls of ``selection`` with their rules, in plan order."""
-    _check_plan(plan)
-    open_keys: set[str] = set()
-    for f in plan.flows:
-        if f.protocol is None:
-            open_keys.add(f.id)
-            open_keys.add(f.path_id)
+    index = _FlowIndex(plan.flows)
+    _check_plan(plan, index)
     for key in options.protocols:
-        if key not in open_keys:
+        if key not in index.open_keys:
             raise InputError(
                 InputProblem(
                     _deployment_file(plan),
@@ -404,26 +439,14 @@ def enforcement_points(
     else:
         hosts = []
     _check_protocols(plan, chosen, hosts, options)
-    # Group the flows once, in plan order: by firewall crossed and by destination host.
-    by_fw: dict[str, list[Flow]] = {fw.name: [] for fw in chosen}
-    by_host: dict[str, list[Flow]] = {h.name: [] for h in hosts}
-    for f in plan.flows:
-        if f.local:
-            continue
-        if f.crosses:
-            for name in dict.fromkeys(f.crosses) if len(f.crosses) > 1 else f.crosses:
-                group = by_fw.get(name)
-                if group is not None:
-                    group.append(f)
-        group = by_host.get(f.destination)
-        if group is not None:
-            group.append(f)
     ctx = _Lookups(plan, options)
     for fw in chosen:
-        rules, unknown = _rules_for(plan, by_fw[fw.name], options, fw, ctx)
+        flows = index.by_firewall.get(fw.name, [])
+        rules, unknown = _rules_for(plan, flows, options, fw, ctx)
         points.append(EnforcementPoint("network", fw.name, rules, None, fw, unknown))
     for host in hosts:
-        rules, _ = _rules_for(plan, by_host[host.name], options, None, ctx)
+        flows = index.by_destination.get(host.name, [])
+        rules, _ = _rules_for(plan, flows, options, None, ctx)
         points.append(EnforcementPoint("host", host.name, rules, host, None))
     return tuple(points)
 
