@@ -394,3 +394,33 @@ def test_results_round_trip(capsys):
     back = AuditResult.model_validate_json(out)
     assert back.model_dump(mode="json") == json.loads(out)
     assert back.endpoints[0].observations.smtp.auth_before_tls == ("NTLM", "LOGIN")
+
+
+def test_every_audit_is_stored_and_any_report_format_can_be_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An audit keeps its run in the history and prints SARIF/JUnit/HTML directly."""
+    import json as _json
+    import xml.etree.ElementTree as ET
+
+    from pathsec.store import list_runs
+
+    db = f"sqlite:///{tmp_path}/h.sqlite3"
+    target = "127.0.0.1:1/smtp"  # nothing listens on port 1: a closed-port finding
+    code = run(["audit", "-t", target, "--timeout", "1", "-q", "--db", db, "-f", "sarif"])
+    out = capsys.readouterr()
+    assert code == 1
+    sarif = _json.loads(out.out)
+    assert sarif["version"] == "2.1.0"
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"PS-TCP-001"}
+    assert "stored as run" in out.err
+    assert len(list_runs(db)) == 1
+    code = run(["audit", "-t", target, "--timeout", "1", "-q", "--db", db, "-f", "junit"])
+    junit = ET.fromstring(capsys.readouterr().out)
+    assert junit.tag in {"testsuites", "testsuite"} and code == 1
+    code = run(
+        ["audit", "-t", target, "--timeout", "1", "-q", "--no-store", "--db", db, "-f", "html"]
+    )
+    html = capsys.readouterr().out
+    assert html.startswith("<!DOCTYPE html>") and "PS-TCP-001" in html
+    assert len(list_runs(db)) == 2  # --no-store kept the third run out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import signal
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,15 +19,14 @@ from pathsec.audit.run import audit_or_stop, result_json, worst
 from pathsec.audit.targets import parse_target, read_targets_file
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
-from pathsec.errors import InputError, InputProblem
+from pathsec.errors import InputError, InputProblem, PathsecError
+from pathsec.plan.models import Plan
 from pathsec.probes.base import ProbeSettings, clean_text
+from pathsec.report import ReportFormat, ReportInput, render
 
-
-class AuditFormat(StrEnum):
-    """Output formats of the audit."""
-
-    table = "table"
-    json = "json"
+#: Output formats of the audit: every report format (table, json, sarif, junit, markdown,
+#: csv, html); table and json are rendered here, the others by :mod:`pathsec.report`.
+AuditFormat = ReportFormat
 
 
 class RichObserver:
@@ -62,14 +60,27 @@ class RichObserver:
 
 def _deployment_targets(
     path: Path, from_zone: str | None = None, domain: str | None = None
-) -> list[Target]:
+) -> tuple[list[Target], Plan]:
     """Plan the deployment file (or read a plan JSON); every planned flow becomes a target."""
     from pathsec.audit.deployment import deployment_targets, load_plan
 
-    targets = deployment_targets(load_plan(path), from_zone, domain)
+    loaded = load_plan(path)
+    targets = deployment_targets(loaded, from_zone, domain)
     if not targets:
         raise InputError(InputProblem(str(path), None, None, "the plan has no flow to audit"))
-    return targets
+    return targets, loaded.plan
+
+
+def _store(result: AuditResult, db: str | None) -> None:
+    """Keep the run in the history (``pathsec history``); a store failure is a warning only."""
+    from pathsec.store import save_run
+
+    try:
+        run_id = save_run(result, db)
+    except PathsecError as exc:
+        err_console().print(f"pathsec: warning: run not stored in the history: {exc}", markup=False)
+        return
+    err_console().print(f"stored as run {run_id} (pathsec history, pathsec diff)", markup=False)
 
 
 def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path | None) -> None:
@@ -83,6 +94,8 @@ def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path |
     if fmt is AuditFormat.json:
         emit(text)
         return
+    if fmt is not AuditFormat.table:
+        raise InputError(InputProblem("--format", None, None, "--dry-run prints table or json"))
     emit(
         Tabular(
             ["path", "endpoint", "protocol", "probe", "from zone", "expect"],
@@ -247,6 +260,13 @@ def audit_command(
         Path | None,
         typer.Option("--policy", help="Baseline policy (pathsec baseline): report drift from it."),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="History database URL (default: $PATHSEC_DB or SQLite)."),
+    ] = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not keep this run in the history.")
+    ] = False,
 ) -> None:
     """Probe mail, web, directory, Kerberos, DNS, RPC, SMB and SIP endpoints; report findings."""
     if (from_zone is not None or dry_run) and deployment is None:
@@ -276,8 +296,10 @@ def audit_command(
         targets += read_targets_file(targets_file)
     if ad_domain is not None:
         targets = [t.model_copy(update={"domain": ad_domain}) for t in targets]
+    plan: Plan | None = None
     if deployment is not None:
-        targets += _deployment_targets(deployment, from_zone, ad_domain)
+        planned, plan = _deployment_targets(deployment, from_zone, ad_domain)
+        targets += planned
     if not targets:
         raise InputError(
             InputProblem(
@@ -307,13 +329,18 @@ def audit_command(
         write_atomic(output, text)
     if fmt is AuditFormat.json:
         emit(text)
-    else:
+    elif fmt is AuditFormat.table:
         ep_table, f_table = _rows(result, lang)
         emit(ep_table)
         if result.findings:
             emit(f_table)
         else:
             err_console().print("no findings", markup=False)
+    else:
+        report = ReportInput(result=result, plan=plan, lang=lang.value, fail_on=fail_on)
+        emit(render(fmt, report))
+    if not no_store:
+        _store(result, db)
     if stopped is not None:  # Ctrl-C or SIGTERM: what finished is written, marked incomplete
         err_console().print(
             f"pathsec: interrupted by {signal.Signals(stopped).name}: {len(result.endpoints)} of "

@@ -64,7 +64,7 @@ def baseline_command(
 
     targets = [parse_target(t) for t in target or []]
     if deployment is not None:
-        targets += _deployment_targets(deployment, from_zone, ad_domain)
+        targets += _deployment_targets(deployment, from_zone, ad_domain)[0]
     elif ad_domain is not None:
         targets = [t.model_copy(update={"domain": ad_domain}) for t in targets]
     if not targets:
