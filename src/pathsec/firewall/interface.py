@@ -19,6 +19,7 @@ from typing import Literal
 
 from pathsec.catalog import Catalog
 from pathsec.errors import PathsecError
+from pathsec.plan.gcpause import paused_gc
 from pathsec.plan.models import Plan
 
 L4 = Literal["tcp", "udp"]
@@ -128,4 +129,5 @@ def generate(
         )
     if selection.host is not None and not caps.host_firewalls:
         raise FirewallError(f"target {target} cannot write host firewall rules")
-    return gen.render(plan, selection, options)
+    with paused_gc():  # ~10^5 acyclic objects: the collector would find nothing
+        return gen.render(plan, selection, options)

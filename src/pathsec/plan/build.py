@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathsec.catalog.models import Catalog
 from pathsec.plan.findings import Context, run_checks
+from pathsec.plan.gcpause import paused_gc
 from pathsec.plan.hosts import build_topology
 from pathsec.plan.models import FirewallInfo, Plan, ZoneInfo
 from pathsec.plan.planner import plan_flows
@@ -12,6 +13,11 @@ from pathsec.topology.models import Deployment
 
 def build_plan(catalog: Catalog, deployment: Deployment, source_file: str | None = None) -> Plan:
     """Plan every flow of ``deployment`` from ``catalog`` and validate the topology."""
+    with paused_gc():
+        return _build_plan(catalog, deployment, source_file)
+
+
+def _build_plan(catalog: Catalog, deployment: Deployment, source_file: str | None) -> Plan:
     topo = build_topology(deployment)
     zones = tuple(ZoneInfo(name=z.name, kind=z.kind.value, cidrs=z.cidrs) for z in deployment.zones)
     firewalls = tuple(

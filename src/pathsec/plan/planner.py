@@ -228,12 +228,19 @@ class _Expander:
                 default_auth = tuple(a.value for a in cond.default_auth)
                 reason = f"{reason}; " if reason else ""
                 reason += f"condition {cond.id}: default authentication {', '.join(default_auth)}"
-        base = {
+        # Every Flow field, in Flow's field order (model_dump follows the schema; golden
+        # files stay stable): _make copies this and fills in the per-port fields.
+        base: dict[str, Any] = {
+            "id": "",
             "path_id": path.id,
             "source": s.name,
             "source_zone": s.info.zone,
             "destination": d.name,
             "destination_zone": d.info.zone,
+            "protocol": None,
+            "port": None,
+            "port_range": None,
+            "label": None,
             "local": local,
             "default_auth": default_auth,
             "supported_auth": supported_auth,
@@ -304,31 +311,23 @@ class _Expander:
         enc: EncryptionExpectation | None = None,
     ) -> Flow:
         what = str(port) if port is not None else str(span) if span is not None else "local"
-        fid = f"{base['path_id']}:{base['source']}>{base['destination']}:{proto or 'any'}/{what}"
-        # In Flow's field order (model_dump follows the schema; golden files stay stable).
-        fields: dict[str, Any] = {
-            "id": fid,
-            "path_id": base["path_id"],
-            "source": base["source"],
-            "source_zone": base["source_zone"],
-            "destination": base["destination"],
-            "destination_zone": base["destination_zone"],
-            "protocol": proto,
-            "port": port,
-            "port_range": span,
-            "label": label,
-            "local": base["local"],
-            "default_auth": base["default_auth"],
-            "supported_auth": base["supported_auth"],
-            "encryption": enc if enc is not None else base["encryption"],
-            "crosses": base["crosses"],
-            "reason": base["reason"],
-        }
+        fields = base.copy()  # all fields, in Flow's order
+        fields["id"] = (
+            f"{base['path_id']}:{base['source']}>{base['destination']}:{proto or 'any'}/{what}"
+        )
+        fields["protocol"] = proto
+        fields["port"] = port
+        fields["port_range"] = span
+        fields["label"] = label
+        if enc is not None:
+            fields["encryption"] = enc
         return _fast_flow(fields)
 
 
 _FLOW_FIELDS = tuple(Flow.model_fields)
 _FIELDS_SET = set(_FLOW_FIELDS)
+_new = Flow.__new__
+_set = object.__setattr__
 
 
 def _fast_flow(fields: dict[str, Any]) -> Flow:
@@ -339,11 +338,11 @@ def _fast_flow(fields: dict[str, Any]) -> Flow:
     it does (pydantic v2) for a complete set of fields, in field order.
     """
     assert len(fields) == len(_FLOW_FIELDS)
-    flow = Flow.__new__(Flow)
-    object.__setattr__(flow, "__dict__", fields)
-    object.__setattr__(flow, "__pydantic_fields_set__", _FIELDS_SET)
-    object.__setattr__(flow, "__pydantic_extra__", None)
-    object.__setattr__(flow, "__pydantic_private__", None)
+    flow = _new(Flow)
+    _set(flow, "__dict__", fields)
+    _set(flow, "__pydantic_fields_set__", _FIELDS_SET)
+    _set(flow, "__pydantic_extra__", None)
+    _set(flow, "__pydantic_private__", None)
     return flow
 
 
