@@ -218,7 +218,8 @@ class _Expander:
         }
         self.media_enc = EncryptionExpectation(supported=False, mechanisms=(), by_default=False)
 
-    def flows(self, path: DataPath, s: Endpoint, d: Endpoint) -> Iterator[Flow]:
+    def flows(self, path: DataPath, s: Endpoint, d: Endpoint, out: list[Flow]) -> None:
+        """Append the flows of ``path`` from ``s`` to ``d`` to ``out``, one per port."""
         local = s is d
         default_auth, supported_auth = self.auth[path.id]
         reason = "roles co-located on one server: no network traffic" if local else None
@@ -252,7 +253,7 @@ class _Expander:
         if path.id in self.sip_paths:
             um = s if s.sip_mode is not None else d if d.sip_mode is not None else None
         for port in path.ports:
-            yield from self._port_flows(path, port, s, d, um, base)
+            self._port_flows(path, port, s, d, um, base, out)
 
     def _port_flows(
         self,
@@ -262,7 +263,9 @@ class _Expander:
         d: Endpoint,
         um: Endpoint | None,
         base: dict[str, Any],
-    ) -> Iterator[Flow]:
+        out: list[Flow],
+    ) -> None:
+        make = self._make
         kind, proto, number, label, rpc = self.specs[id(port)]
         if kind == "number":
             assert number is not None
@@ -280,26 +283,28 @@ class _Expander:
                         return
                 elif um is not d:
                     return  # 5062 and the like: UM listening ports only
-            yield self._make(base, proto, number, None, label)
+            out.append(make(base, proto, number, None, label))
             if rpc and number == 135 and d.info.rpc_range is not None:
-                yield self._make(base, "tcp", None, d.info.rpc_range, "RPC dynamic")
+                out.append(make(base, "tcp", None, d.info.rpc_range, "RPC dynamic"))
         elif kind == "dynamic":
             if rpc and d.info.rpc_range is not None:
-                yield self._make(base, proto or "tcp", None, d.info.rpc_range, "RPC dynamic")
+                out.append(make(base, proto or "tcp", None, d.info.rpc_range, "RPC dynamic"))
             elif d.media_range is not None:
-                yield self._make(
-                    base,
-                    "udp",
-                    None,
-                    d.media_range,
-                    "RTP media (dynamic)",
-                    self.media_enc if path.encryption.by_default == "conditional" else None,
+                out.append(
+                    make(
+                        base,
+                        "udp",
+                        None,
+                        d.media_range,
+                        "RTP media (dynamic)",
+                        self.media_enc if path.encryption.by_default == "conditional" else None,
+                    )
                 )
         elif kind == "random":
-            yield self._make(base, None, None, RANDOM_RANGE, label or "random")
+            out.append(make(base, None, None, RANDOM_RANGE, label or "random"))
         else:  # local: inside the host
             local = {**base, "local": True, "crosses": ()}
-            yield self._make(local, None, None, None, label or "local")
+            out.append(make(local, None, None, None, label or "local"))
 
     @staticmethod
     def _make(
@@ -355,13 +360,22 @@ def plan_flows(
     """Every flow of the deployment, deduplicated by id and sorted deterministically."""
     expander = _Expander(catalog, zone_routes(firewalls))
     out: dict[str, tuple[tuple[int, str, str, str, int, int], Flow]] = {}
+    batch: list[Flow] = []
     for order, path in enumerate(catalog.paths):
         for s, d in _pairs(path, topo, subscriptions):
-            for f in expander.flows(path, s, d):
-                if f.id in out:
-                    continue
-                start = f.port if f.port is not None else f.port_range.start if f.port_range else 0
-                end = f.port_range.end if f.port_range else start
-                key = (order, f.source, f.destination, f.protocol or "", start, end)
-                out[f.id] = (key, f)
-    return tuple(f for _k, f in sorted(out.values(), key=lambda kv: kv[0]))
+            expander.flows(path, s, d, batch)
+        for f in batch:
+            if f.id in out:
+                continue
+            port, span = f.port, f.port_range
+            start = port if port is not None else span.start if span is not None else 0
+            end = span.end if span is not None else start
+            out[f.id] = ((order, f.source, f.destination, f.protocol or "", start, end), f)
+        batch.clear()
+    return tuple(f for _k, f in sorted(out.values(), key=_first))
+
+
+def _first(
+    kv: tuple[tuple[int, str, str, str, int, int], Flow],
+) -> tuple[int, str, str, str, int, int]:
+    return kv[0]
