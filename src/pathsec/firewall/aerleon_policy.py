@@ -26,11 +26,10 @@ from pathsec.firewall.interface import (
 from pathsec.firewall.rules import (
     EnforcementPoint,
     FlowRule,
-    address_text,
     enforcement_points,
     safe_name,
 )
-from pathsec.plan.models import Plan
+from pathsec.plan.models import HostInfo, Plan
 
 POLICY_FILE = "aerleon/policies/pol/pathsec.yaml"  # aclgen reads policies in subfolders
 NETWORKS_FILE = "aerleon/def/networks.yaml"
@@ -72,11 +71,11 @@ class _Names:
         return token
 
 
-def _term(index: int, rule: FlowRule, names: _Names, plan: Plan) -> dict[str, Any]:
-    src = plan.host(rule.flow.source)
-    dst = plan.host(rule.flow.destination)
-    src_addrs = [address_text(n) for fm in rule.families for n in fm.sources]
-    dst_addrs = [address_text(n) for fm in rule.families for n in fm.destinations]
+def _term(index: int, rule: FlowRule, names: _Names, hosts: dict[str, HostInfo]) -> dict[str, Any]:
+    src = hosts[rule.flow.source]
+    dst = hosts[rule.flow.destination]
+    src_addrs = [t for fm in rule.families for t in fm.source_texts]
+    dst_addrs = [t for fm in rule.families for t in fm.destination_texts]
     # Only the families the rule keeps: a source's IPv6 without a destination IPv6 is no rule.
     src_key = names.host(src.name, sorted(set(src_addrs), key=src_addrs.index))
     dst_key = names.host(dst.name, sorted(set(dst_addrs), key=dst_addrs.index))
@@ -91,7 +90,9 @@ def _term(index: int, rule: FlowRule, names: _Names, plan: Plan) -> dict[str, An
     }
 
 
-def _filters(plan: Plan, point: EnforcementPoint, names: _Names) -> list[dict[str, Any]]:
+def _filters(
+    plan: Plan, point: EnforcementPoint, names: _Names, hosts: dict[str, HostInfo]
+) -> list[dict[str, Any]]:
     groups: dict[str, list[FlowRule]] = {}
     if point.kind == "network":
         for rule in point.rules:
@@ -116,7 +117,7 @@ def _filters(plan: Plan, point: EnforcementPoint, names: _Names) -> list[dict[st
             fname = f"pathsec-host-{safe_name(point.name)}"
             comment = f"pathsec: host firewall of {point.name}"
             targets = {"nftables": "mixed input"}
-        terms = [_term(i, r, names, plan) for i, r in enumerate(rules, start=1)]
+        terms = [_term(i, r, names, hosts) for i, r in enumerate(rules, start=1)]
         terms.append({"name": "default-deny", "comment": "pathsec: nothing else", "action": "deny"})
         filters.append({"header": {"targets": targets, "comment": comment}, "terms": terms})
     return filters
@@ -127,14 +128,36 @@ def build_policy(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The aerleon policy (``{"filters": [...]}``) and definitions (networks and services)."""
     names = _Names()
+    hosts: dict[str, HostInfo] = {}
+    for h in plan.hosts:
+        hosts.setdefault(h.name, h)  # as Plan.host: the first of that name
     filters: list[dict[str, Any]] = []
     for point in enforcement_points(plan, selection, options):
-        filters += _filters(plan, point, names)
+        filters += _filters(plan, point, names, hosts)
     return {"filters": filters}, {"networks": names.networks, "services": names.services}
 
 
+#: libyaml's emitter (PyYAML's C extension) writes the same text as the Python one for
+#: printable strings, about 3x faster on a 500-server policy; they differ on line and
+#: paragraph separators and control characters, which therefore take the Python emitter.
+_C_DUMPER: type[yaml.SafeDumper] | None = getattr(yaml, "CSafeDumper", None)
+
+
+def _printable(data: Any) -> bool:
+    """Whether every string (key or value) in ``data`` is printable (``str.isprintable``)."""
+    if isinstance(data, str):
+        return data.isprintable()
+    if isinstance(data, dict):
+        return all(_printable(k) and _printable(v) for k, v in data.items())
+    if isinstance(data, list):
+        return all(_printable(x) for x in data)
+    return True
+
+
 def _dump(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+    dumper = _C_DUMPER if _C_DUMPER is not None and _printable(data) else yaml.SafeDumper
+    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
+    return text
 
 
 class AerleonGenerator(Generator):
