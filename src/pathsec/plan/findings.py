@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from pathsec.catalog.models import Catalog, Role
 from pathsec.plan.hosts import Topology
@@ -33,6 +34,25 @@ class Context:
     deployment: Deployment
     topology: Topology
     flows: tuple[Flow, ...]
+
+    @cached_property
+    def talks(self) -> frozenset[str]:
+        """Every host that is the source or the destination of a flow."""
+        out = {f.source for f in self.flows}
+        out.update(f.destination for f in self.flows)
+        return frozenset(out)
+
+    @cached_property
+    def by_path(self) -> dict[str, list[Flow]]:
+        """The flows of each catalog path id, in plan order (paths in order of appearance)."""
+        out: dict[str, list[Flow]] = {}
+        for f in self.flows:
+            group = out.get(f.path_id)
+            if group is None:
+                out[f.path_id] = [f]
+            else:
+                group.append(f)
+        return out
 
     def severity(self, rule: str | None, fallback: Severity) -> Severity:
         """The catalog rule's grade when it has one, else ``fallback``."""
@@ -95,8 +115,10 @@ def firewall_cas_mailbox(ctx: Context, fid: str) -> list[PlanFinding]:
     """A network firewall between Client Access and Mailbox servers of one AD site."""
     out: dict[tuple[str, str], PlanFinding] = {}
     paths = {"client_access.cas_to_mailbox", "mailbox.availability_web_service"}
-    for f in ctx.flows:
-        if f.path_id in paths and f.crosses and (f.source, f.destination) not in out:
+    # Plan order: the plan sorts flows by catalog path first, as by_path keeps them.
+    flows = (f for pid, group in ctx.by_path.items() if pid in paths for f in group)
+    for f in flows:
+        if f.crosses and (f.source, f.destination) not in out:
             out[(f.source, f.destination)] = _f(
                 ctx,
                 fid,
@@ -364,7 +386,7 @@ def subscription_without_hub(ctx: Context, fid: str) -> list[PlanFinding]:
 
 def gateway_without_um(ctx: Context, fid: str) -> list[PlanFinding]:
     """An IP gateway with no Unified Messaging server to talk to."""
-    talks = {f.source for f in ctx.flows} | {f.destination for f in ctx.flows}
+    talks = ctx.talks
     return [
         _f(
             ctx,
@@ -446,8 +468,9 @@ def cas_legacy_mailbox(ctx: Context, fid: str) -> list[PlanFinding]:
     pairs = sorted(
         {
             (f.source, f.destination)
-            for f in ctx.flows
-            if f.path_id.endswith("cas_to_legacy_mailbox")
+            for pid, group in ctx.by_path.items()
+            if pid.endswith("cas_to_legacy_mailbox")
+            for f in group
         }
     )
     return [
@@ -469,7 +492,7 @@ def cas_legacy_mailbox(ctx: Context, fid: str) -> list[PlanFinding]:
 
 def endpoint_without_flows(ctx: Context, fid: str) -> list[PlanFinding]:
     """Planner sanity: an external endpoint that reaches no server (check its filters)."""
-    talks = {f.source for f in ctx.flows} | {f.destination for f in ctx.flows}
+    talks = ctx.talks
     return [
         _f(
             ctx,
