@@ -173,7 +173,7 @@ def test_report_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert detail.get_attribute("data-status") == "closed"
     assert page.evaluate("document.querySelector(':target').id") == target[1:]
     assert detail.evaluate(
-        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }"
+        "e => { const r = e.getBoundingClientRect(); return r.top > -1 && r.top < innerHeight; }"
     )
 
     page.evaluate("window.scrollTo(0, 0)")

@@ -56,6 +56,13 @@ LABELS: dict[str, Text] = {
         ("not_audited", "not audited", "未审核"),
         ("vantage", "pathsec (vantage point)", "pathsec(审核位置)"),
         (
+            "diagram_note",
+            "One arrow per flow, from its source to its destination; a flow inside one host "
+            "is a chip in the host's box. Click an arrow or a chip for its detail.",
+            "每个流一条箭头,从源指向目标;同一主机内部的流显示为该主机框内的小标签。"
+            "点击箭头或标签查看详细信息。",
+        ),
+        (
             "score_note",
             "100 = every observed check clean; each check loses the weight of its "
             "worst finding (critical 1, high 0.7, medium 0.4, low 0.15, info 0).",
