@@ -252,8 +252,9 @@ class _Expander:
         um = None  # SIP port selection only applies to SIP paths
         if path.id in self.sip_paths:
             um = s if s.sip_mode is not None else d if d.sip_mode is not None else None
+        prefix = f"{path.id}:{s.name}>{d.name}:"  # of every flow id
         for port in path.ports:
-            self._port_flows(path, port, s, d, um, base, out)
+            self._port_flows(path, port, s, d, um, base, prefix, out)
 
     def _port_flows(
         self,
@@ -263,6 +264,7 @@ class _Expander:
         d: Endpoint,
         um: Endpoint | None,
         base: dict[str, Any],
+        prefix: str,
         out: list[Flow],
     ) -> None:
         make = self._make
@@ -283,16 +285,19 @@ class _Expander:
                         return
                 elif um is not d:
                     return  # 5062 and the like: UM listening ports only
-            out.append(make(base, proto, number, None, label))
+            out.append(make(base, prefix, proto, number, None, label))
             if rpc and number == 135 and d.info.rpc_range is not None:
-                out.append(make(base, "tcp", None, d.info.rpc_range, "RPC dynamic"))
+                out.append(make(base, prefix, "tcp", None, d.info.rpc_range, "RPC dynamic"))
         elif kind == "dynamic":
             if rpc and d.info.rpc_range is not None:
-                out.append(make(base, proto or "tcp", None, d.info.rpc_range, "RPC dynamic"))
+                out.append(
+                    make(base, prefix, proto or "tcp", None, d.info.rpc_range, "RPC dynamic")
+                )
             elif d.media_range is not None:
                 out.append(
                     make(
                         base,
+                        prefix,
                         "udp",
                         None,
                         d.media_range,
@@ -301,14 +306,15 @@ class _Expander:
                     )
                 )
         elif kind == "random":
-            out.append(make(base, None, None, RANDOM_RANGE, label or "random"))
+            out.append(make(base, prefix, None, None, RANDOM_RANGE, label or "random"))
         else:  # local: inside the host
             local = {**base, "local": True, "crosses": ()}
-            out.append(make(local, None, None, None, label or "local"))
+            out.append(make(local, prefix, None, None, None, label or "local"))
 
     @staticmethod
     def _make(
         base: dict[str, Any],
+        prefix: str,
         proto: str | None,
         port: int | None,
         span: PortSpan | None,
@@ -317,9 +323,7 @@ class _Expander:
     ) -> Flow:
         what = str(port) if port is not None else str(span) if span is not None else "local"
         fields = base.copy()  # all fields, in Flow's order
-        fields["id"] = (
-            f"{base['path_id']}:{base['source']}>{base['destination']}:{proto or 'any'}/{what}"
-        )
+        fields["id"] = f"{prefix}{proto or 'any'}/{what}"
         fields["protocol"] = proto
         fields["port"] = port
         fields["port_range"] = span
