@@ -147,6 +147,7 @@ def _one_run(catalog: Catalog, text: str) -> dict[str, float]:
         times[target.value] = time.perf_counter() - t
         times[f"{target.value}:bytes"] = sum(len(f.content) for f in files)
     times["flows"] = len(plan.flows)
+    times["servers"] = len(dep.servers)
     return times
 
 
@@ -163,7 +164,7 @@ def main() -> None:
     runs = [_one_run(catalog, text) for _ in range(max(1, args.runs))]
     stages = ["load", "plan", *(t.value for t in Target)]
     print(
-        f"{SITES * (SERVERS_PER_SITE + 2)} servers, {SITES} sites, "
+        f"{int(runs[0]['servers'])} servers, {SITES} sites, "
         f"{int(runs[0]['flows'])} flows; {len(runs)} runs, seconds (best / median):"
     )
     for stage in stages:
