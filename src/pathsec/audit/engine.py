@@ -3,7 +3,10 @@
 Two semaphores bound the connections: a global one and one per host. Endpoints run
 concurrently in an :class:`asyncio.TaskGroup`; within an endpoint the probes run in stages
 (``tcp``; the application probe; ``tls`` and ``ntlm``) because later stages plan from what
-earlier ones saw. The engine never prints: it reports to an :class:`AuditObserver`.
+earlier ones saw. An application probe whose first act is a TCP connect (``reports_connect``)
+replaces the ``tcp`` stage: its own connect tells open, closed or filtered and the connect
+time, one connection less per endpoint. The engine never prints: it reports to an
+:class:`AuditObserver`.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ from pathsec.audit.models import EndpointResult, Observations, Target
 from pathsec.probes import PROBES
 from pathsec.probes.base import (
     Attempt,
+    ConnectRecord,
     Job,
     Observation,
     ProbeKind,
     ProbeSettings,
     Status,
     clean_text,
+    record_connect,
 )
-from pathsec.probes.tcp import TcpObservation
+from pathsec.probes.tcp import TcpObservation, from_connect
 
 DEFAULT_CONCURRENCY = 512  # tuned with bench/bench_audit.py (RESULTS.md)
 DEFAULT_PER_HOST = 8
@@ -76,7 +81,14 @@ def stages(target: Target) -> tuple[tuple[ProbeKind, ...], ...]:
     app = (family,) if family is not None else ()
     if target.protocol.transport == "udp":  # no connect to test first; the probe says it all
         return (app,)
+    if family is not None and reports_connect(family):  # its own connect is the tcp stage
+        return (app, (ProbeKind.tls, ProbeKind.ntlm))
     return ((ProbeKind.tcp,), app, (ProbeKind.tls, ProbeKind.ntlm))
+
+
+def reports_connect(kind: ProbeKind) -> bool:
+    """True when the probe's first act is one TCP connect through ``probes.base.connect``."""
+    return bool(getattr(PROBES[kind], "reports_connect", False))
 
 
 class Engine:
@@ -106,7 +118,12 @@ class Engine:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    async def _run_job(self, job: Job) -> Attempt:
+    async def _run_job(self, job: Job) -> tuple[Attempt, ConnectRecord]:
+        """Run one job (in its own task) and record its first connect."""
+        record = record_connect()  # task-local: this job's connects only
+        return await self._attempt(job), record
+
+    async def _attempt(self, job: Job) -> Attempt:
         host_sem = self._hosts.setdefault(
             job.endpoint.host, asyncio.Semaphore(self.limits.per_host)
         )
@@ -142,7 +159,13 @@ class Engine:
                     if jobs
                 }
             for kind, ts in tasks.items():
-                seen[kind] = PROBES[kind].fold(endpoint, [t.result() for t in ts])
+                done = [t.result() for t in ts]
+                seen[kind] = PROBES[kind].fold(endpoint, [a for a, _ in done])
+                if ProbeKind.tcp not in stage and reports_connect(kind) and done:
+                    first, record = done[0]
+                    seen[ProbeKind.tcp] = tcp_seen = from_connect(record, first)
+                    if tcp_seen.state != "open":  # as if the tcp stage had stopped here
+                        del seen[kind]
             tcp = seen.get(ProbeKind.tcp)
             if isinstance(tcp, TcpObservation) and tcp.state != "open":
                 break

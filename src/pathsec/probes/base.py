@@ -9,13 +9,15 @@ observation. Every read is bounded in time and bytes; every failure becomes data
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -391,24 +393,96 @@ def is_ip(text: str) -> bool:
     return True
 
 
+@dataclass
+class ConnectRecord:
+    """The first TCP connect of one job: its time in ms, or the error that ended it.
+
+    The engine starts a record per job (:func:`record_connect`); :func:`connect` fills it, so
+    an application probe's own connection tells open, closed or filtered and the connect
+    time without a separate TCP probe connection.
+    """
+
+    ms: float | None = None
+    error: BaseException | None = None
+
+    @property
+    def settled(self) -> bool:
+        """True once the first connect succeeded or failed."""
+        return self.ms is not None or self.error is not None
+
+
+_CONNECT_RECORD: ContextVar[ConnectRecord | None] = ContextVar("pathsec_connect", default=None)
+
+
+def record_connect() -> ConnectRecord:
+    """Start recording the first connect made in the current task (one job)."""
+    record = ConnectRecord()
+    _CONNECT_RECORD.set(record)
+    return record
+
+
+async def open_socket(endpoint: Endpoint, settings: ProbeSettings) -> socket.socket:
+    """A connected non-blocking TCP socket to ``endpoint`` (names resolved off the loop)."""
+    loop = asyncio.get_running_loop()
+    if is_ip(endpoint.host):
+        ip_family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
+        addresses: list[tuple[int, tuple[Any, ...]]] = [(ip_family, (endpoint.host, endpoint.port))]
+    else:
+        infos = await loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+        addresses = [(info[0], info[4]) for info in infos]
+    error: OSError = OSError(f"no address for {endpoint.host}")
+    for family, address in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if settings.source_address:
+                sock.bind((settings.source_address, 0))
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise error
+
+
 async def connect(
     endpoint: Endpoint,
     settings: ProbeSettings,
     transcript: Transcript,
     tls: ssl.SSLContext | None = None,
 ) -> Conn:
-    """Open a connection (TLS at once when ``tls`` is given) within the timeout."""
-    local = (settings.source_address, 0) if settings.source_address else None
-    async with asyncio.timeout(settings.timeout):
-        reader, writer = await asyncio.open_connection(
-            endpoint.host,
-            endpoint.port,
-            ssl=tls,
-            server_hostname=sni_for(endpoint) if tls is not None else None,
-            local_addr=local,
-            limit=settings.max_line_bytes,
-            ssl_handshake_timeout=settings.timeout if tls is not None else None,
-        )
+    """Open a connection (TLS at once when ``tls`` is given) within the timeout.
+
+    The first connect of a job is recorded (:class:`ConnectRecord`) when the engine asked.
+    """
+    record = _CONNECT_RECORD.get()
+    if record is not None and record.settled:
+        record = None  # only the job's first connect counts
+    start = time.monotonic()
+    sock: socket.socket | None = None
+    try:
+        async with asyncio.timeout(settings.timeout):
+            sock = await open_socket(endpoint, settings)
+            if record is not None:
+                record.ms = round((time.monotonic() - start) * 1000, 2)
+            reader, writer = await asyncio.open_connection(
+                sock=sock,
+                ssl=tls,
+                # asyncio's own default for a host: the SNI name, else the address
+                server_hostname=(sni_for(endpoint) or endpoint.host) if tls is not None else None,
+                limit=settings.max_line_bytes,
+                ssl_handshake_timeout=settings.timeout if tls is not None else None,
+            )
+    except BaseException as exc:
+        if record is not None and record.ms is None:
+            record.error = exc
+        if sock is not None:
+            sock.close()
+        raise
     conn = Conn(reader, writer, settings, transcript)
     if tls is not None:
         transcript.note(f"TLS handshake done ({conn.tls_version()})")

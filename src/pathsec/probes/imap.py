@@ -174,6 +174,8 @@ class ImapProbe:
     """The IMAP probe: one connection."""
 
     kind = ProbeKind.imap
+    #: The job's first act is one connect (engine: no separate tcp stage).
+    reports_connect = True
 
     def plan(
         self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]

@@ -152,6 +152,8 @@ class Pop3Probe:
     """The POP3 probe: one connection."""
 
     kind = ProbeKind.pop3
+    #: The job's first act is one connect (engine: no separate tcp stage).
+    reports_connect = True
 
     def plan(
         self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]

@@ -229,6 +229,8 @@ class SmtpProbe:
     """The SMTP probe: one connection."""
 
     kind = ProbeKind.smtp
+    #: The job's first act is one connect (engine: no separate tcp stage).
+    reports_connect = True
 
     def plan(
         self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pathsec.probes.base import (
     Attempt,
+    ConnectRecord,
     Endpoint,
     Job,
     Observation,
@@ -18,8 +18,10 @@ from pathsec.probes.base import (
     Status,
     Transcript,
     classify,
-    is_ip,
+    open_socket,
 )
+
+State = Literal["open", "closed", "filtered", "error"]
 
 
 class TcpObservation(Observation):
@@ -43,32 +45,15 @@ class TcpProbe:
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
         """Connect and close at once (a bare socket: no stream, no protocol object)."""
         ep = job.endpoint
-        transcript = Transcript()
         start = time.monotonic()
         try:
             async with asyncio.timeout(settings.timeout):
-                sock = await _connect(ep, settings)
+                sock = await open_socket(ep, settings)
         except (OSError, TimeoutError) as exc:
-            status, reason = classify(exc)
-            transcript.note(reason)
-            state: Literal["open", "closed", "filtered", "error"] = (
-                "closed"
-                if status is Status.refused
-                else "filtered"
-                if status is Status.timeout
-                else "error"
-            )
-            return Attempt(job, status, reason, transcript.freeze(), TcpObservation(state=state))
+            return _failed(job, exc)
         elapsed = (time.monotonic() - start) * 1000
         sock.close()
-        transcript.note(f"connected in {elapsed:.1f} ms")
-        return Attempt(
-            job,
-            Status.ok,
-            None,
-            transcript.freeze(),
-            TcpObservation(state="open", connect_ms=round(elapsed, 2)),
-        )
+        return _open(job, elapsed)
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> TcpObservation:
         """The single connect."""
@@ -79,29 +64,52 @@ class TcpProbe:
         )
 
 
-async def _connect(ep: Endpoint, settings: ProbeSettings) -> socket.socket:
-    """A connected non-blocking socket to ``ep`` (names resolved off the event loop)."""
-    loop = asyncio.get_running_loop()
-    if is_ip(ep.host):
-        ip_family = socket.AF_INET6 if ":" in ep.host else socket.AF_INET
-        addresses: list[tuple[int, tuple[Any, ...]]] = [(ip_family, (ep.host, ep.port))]
+def from_connect(record: ConnectRecord, attempt: Attempt) -> TcpObservation:
+    """The TCP observation an application probe's own first connect gives.
+
+    The same observation the TCP probe's separate connection would have made: ``open`` with
+    the connect time, or ``closed``/``filtered``/``error`` with the connect's reason. A job
+    that ended before its connect settled counts as its own status says.
+    """
+    tcp_job = Job(ProbeKind.tcp, attempt.job.endpoint)
+    if record.ms is not None:
+        a = _open(tcp_job, record.ms)
+    elif isinstance(record.error, (OSError, TimeoutError)):
+        a = _failed(tcp_job, record.error)
     else:
-        infos = await loop.getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
-        addresses = [(info[0], info[4]) for info in infos]
-    error: OSError = OSError(f"no address for {ep.host}")
-    for family, address in addresses:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            if settings.source_address:
-                sock.bind((settings.source_address, 0))
-            await loop.sock_connect(sock, address)
-        except OSError as exc:
-            sock.close()
-            error = exc
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    raise error
+        reason = attempt.reason or "no connection"
+        a = Attempt(
+            tcp_job,
+            attempt.status,
+            reason,
+            (f"*: {reason}",),
+            TcpObservation(state=_state(attempt.status)),
+        )
+    return TcpProbe().fold(attempt.job.endpoint, (a,))
+
+
+def _state(status: Status) -> State:
+    if status is Status.refused:
+        return "closed"
+    if status is Status.timeout:
+        return "filtered"
+    return "open" if status is Status.ok else "error"
+
+
+def _failed(job: Job, exc: BaseException) -> Attempt:
+    status, reason = classify(exc)
+    transcript = Transcript()
+    transcript.note(reason)
+    return Attempt(job, status, reason, transcript.freeze(), TcpObservation(state=_state(status)))
+
+
+def _open(job: Job, elapsed_ms: float) -> Attempt:
+    transcript = Transcript()
+    transcript.note(f"connected in {elapsed_ms:.1f} ms")
+    return Attempt(
+        job,
+        Status.ok,
+        None,
+        transcript.freeze(),
+        TcpObservation(state="open", connect_ms=round(elapsed_ms, 2)),
+    )
