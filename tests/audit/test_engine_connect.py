@@ -7,7 +7,7 @@ import socket
 
 from pathsec.audit.engine import Engine, Limits, NullObserver, stages
 from pathsec.audit.findings import evaluate
-from pathsec.audit.models import EndpointResult, Target
+from pathsec.audit.models import EndpointResult, Target, compact
 from pathsec.audit.profiles import load_profile
 from pathsec.probes.base import (
     Attempt,
@@ -19,6 +19,7 @@ from pathsec.probes.base import (
     ProbeSettings,
     Status,
 )
+from pathsec.probes.smtp import SmtpObservation
 from pathsec.probes.tcp import from_connect
 
 
@@ -129,3 +130,23 @@ def test_timeout_before_connect_is_filtered() -> None:
     # connected, then the dialogue timed out: the port is open
     obs = from_connect(ConnectRecord(ms=0.5), attempt)
     assert obs.state == "open" and obs.connect_ms == 0.5 and obs.status is Status.ok
+
+
+def test_compacted_results_dump_the_same_and_stay_independent() -> None:
+    """Shared field sets change no JSON, and a copy with an update touches no other model."""
+    results, _ = _audit([Target(host="127.0.0.1", port=1, protocol=MailProtocol.smtp)] * 2)
+    a, b = results
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__  # shared, not copied
+    assert EndpointResult.model_validate_json(a.model_dump_json()) == a
+    one, two = SmtpObservation(banner="x"), SmtpObservation(banner="y")
+    unset = one.model_dump_json(exclude_unset=True)
+    compact(one)
+    compact(two)
+    assert one.model_dump_json(exclude_unset=True) == unset
+    assert one.__pydantic_fields_set__ is two.__pydantic_fields_set__
+    changed = one.model_copy(update={"reason": "r"})
+    assert "reason" in changed.__pydantic_fields_set__
+    assert two.model_dump_json(exclude_unset=True) == two.model_dump_json(
+        exclude_unset=True, exclude={"reason"}
+    )
+    assert "reason" not in two.__pydantic_fields_set__

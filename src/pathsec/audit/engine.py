@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pathsec.audit.models import EndpointResult, Observations, Target
+from pathsec.audit.models import EndpointResult, Observations, Target, compact
 from pathsec.probes import PROBES
 from pathsec.probes.base import (
     Attempt,
@@ -209,7 +209,7 @@ def _result(target: Target, seen: Mapping[ProbeKind, Observation]) -> EndpointRe
         app = seen.get(family) if family else None
         if app is not None and app.status is not Status.ok:
             status, reason = app.status, app.reason
-    return EndpointResult(
+    result = EndpointResult(
         host=target.host,
         port=target.port,
         protocol=target.protocol,
@@ -221,6 +221,8 @@ def _result(target: Target, seen: Mapping[ProbeKind, Observation]) -> EndpointRe
         reason=reason,
         observations=obs,
     )
+    compact(result)
+    return result
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pathsec.audit.models import EndpointResult, Finding, Target, Text
+from pathsec.audit.models import EndpointResult, Finding, Target, Text, compact
 from pathsec.audit.profiles import Profile
 from pathsec.probes.base import ProbeKind, Status
 from pathsec.probes.certs import VERSIONS, TlsSession
@@ -557,6 +557,21 @@ def _register_network_checks() -> None:
 _register_network_checks()
 
 
+#: One frozen title and remediation per check, shared by all its findings (memory: a fleet
+#: of 10,000 endpoints has tens of thousands of findings of a handful of checks).
+_TEXTS: dict[Check, tuple[Text, Text]] = {}
+
+
+def _texts(check: Check) -> tuple[Text, Text]:
+    texts = _TEXTS.get(check)
+    if texts is None:
+        texts = _TEXTS[check] = (
+            Text(en=check.title_en, zh=check.title_zh),
+            Text(en=check.fix_en, zh=check.fix_zh),
+        )
+    return texts
+
+
 def evaluate(target: Target, result: EndpointResult, profile: Profile) -> list[Finding]:
     """Run the profile's checks on one endpoint."""
     ctx = Context(target, result, profile)
@@ -579,8 +594,8 @@ def evaluate(target: Target, result: EndpointResult, profile: Profile) -> list[F
             Finding(
                 id=check.id,
                 severity=severity,
-                title=Text(en=check.title_en, zh=check.title_zh),
-                remediation=Text(en=check.fix_en, zh=check.fix_zh),
+                title=_texts(check)[0],
+                remediation=_texts(check)[1],
                 host=target.host,
                 port=target.port,
                 protocol=target.protocol,
@@ -590,4 +605,5 @@ def evaluate(target: Target, result: EndpointResult, profile: Profile) -> list[F
                 evidence=tuple(evidence),
             )
         )
+        compact(out[-1])
     return out

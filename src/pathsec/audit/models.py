@@ -167,3 +167,34 @@ class AuditResult(_Frozen):
     profile: str
     endpoints: tuple[EndpointResult, ...]
     findings: tuple[Finding, ...]
+
+
+#: One shared ``fields set`` per distinct set of field names (see :func:`compact`).
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def compact(value: object) -> None:
+    """Let frozen models share their pydantic ``fields set`` with all equal ones.
+
+    Every model instance carries the set of field names it was given (hundreds of bytes);
+    a frozen model never changes it (``model_copy`` copies it first), so the 60-odd models
+    of each endpoint's observations share a handful of sets instead of holding copies.
+    """
+    if isinstance(value, BaseModel):
+        if value.model_config.get("frozen"):
+            fields = value.__pydantic_fields_set__
+            key = frozenset(fields)
+            shared = _FIELDS_SETS.get(key)
+            if shared is None:
+                shared = _FIELDS_SETS[key] = set(key)
+            if fields is not shared:
+                object.__setattr__(value, "__pydantic_fields_set__", shared)
+        for item in value.__dict__.values():
+            compact(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            if not isinstance(item, (str, int, float)):
+                compact(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            compact(item)
