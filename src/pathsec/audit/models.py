@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import Literal
 
@@ -179,6 +180,7 @@ def compact(value: object) -> None:
     Every model instance carries the set of field names it was given (hundreds of bytes);
     a frozen model never changes it (``model_copy`` copies it first), so the 60-odd models
     of each endpoint's observations share a handful of sets instead of holding copies.
+    String fields (and tuples of strings) are interned: equal values, one copy.
     """
     if isinstance(value, BaseModel):
         if value.model_config.get("frozen"):
@@ -189,8 +191,14 @@ def compact(value: object) -> None:
                 shared = _FIELDS_SETS[key] = set(key)
             if fields is not shared:
                 object.__setattr__(value, "__pydantic_fields_set__", shared)
-        for item in value.__dict__.values():
-            compact(item)
+        values = value.__dict__
+        for name, item in values.items():
+            if type(item) is str:  # not enum members (str subclasses)
+                values[name] = sys.intern(item)  # the same value: names, subjects, banners
+            elif isinstance(item, tuple) and item and all(type(x) is str for x in item):
+                values[name] = tuple(sys.intern(x) for x in item)
+            else:
+                compact(item)
     elif isinstance(value, (tuple, list)):
         for item in value:
             if not isinstance(item, (str, int, float)):
