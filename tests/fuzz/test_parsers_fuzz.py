@@ -14,7 +14,7 @@ import asyncio
 import base64
 import datetime as dt
 import struct
-from typing import Any, cast
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pathsec.probes import imap, pop3, smtp
-from pathsec.probes.base import Conn, ProbeSettings, ProtocolError, Transcript
+from pathsec.probes.base import ByteStream, Conn, ProbeSettings, ProtocolError, Transcript
 from pathsec.probes.certs import certificate_facts
 from pathsec.probes.ntlm import decode_challenge
 
@@ -155,15 +155,10 @@ wire_line = st.one_of(
 
 
 async def _read_stream(data: bytes, limit: int) -> None:
-    reader = asyncio.StreamReader(limit=limit)
-    reader.feed_data(data)
-    reader.feed_eof()
-    conn = Conn(
-        reader,
-        cast(asyncio.StreamWriter, None),
-        ProbeSettings(timeout=1, max_line_bytes=limit),
-        Transcript(),
-    )
+    stream = ByteStream()
+    stream.data_received(data)
+    stream.eof_received()
+    conn = Conn(stream, ProbeSettings(timeout=1, max_line_bytes=limit), Transcript())
     for _ in range(5):
         try:
             await smtp.read_reply(conn)

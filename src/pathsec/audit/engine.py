@@ -33,7 +33,9 @@ from pathsec.probes.base import (
 )
 from pathsec.probes.tcp import TcpObservation, from_connect
 
-DEFAULT_CONCURRENCY = 512  # tuned with bench/bench_audit.py (RESULTS.md)
+#: Tuned with bench/bench_audit.py (RESULTS.md): 256 connections keep a loopback audit
+#: CPU-bound (512 was no faster) and need less memory.
+DEFAULT_CONCURRENCY = 256
 DEFAULT_PER_HOST = 8
 #: No job (one connection) may take longer than this many ``--timeout`` periods in all: a
 #: server that trickles one line just inside every read timeout is cut off here.
@@ -119,11 +121,35 @@ class Engine:
             await asyncio.sleep(slot - now)
 
     async def _run_job(self, job: Job) -> tuple[Attempt, ConnectRecord]:
-        """Run one job (in its own task) and record its first connect."""
-        record = record_connect()  # task-local: this job's connects only
+        """Run one job and record its first connect (in the calling task's context)."""
+        record = record_connect()  # this job's connects only: the caller runs one at a time
         return await self._attempt(job), record
 
+    async def _run_stage(self, jobs: Sequence[Job]) -> list[tuple[Attempt, ConnectRecord]]:
+        """Run a stage's jobs concurrently; results in the order of ``jobs``.
+
+        The first job runs in the endpoint's own task and every other in a task of its own
+        (a task per extra connection, none for jobs that open no connection).
+        """
+        online = [i for i, j in enumerate(jobs) if j.needs_connection]
+        results: list[tuple[Attempt, ConnectRecord] | None] = [None] * len(jobs)
+        for i, job in enumerate(jobs):
+            if not job.needs_connection:
+                results[i] = await self._run_job(job)
+        if len(online) == 1:
+            results[online[0]] = await self._run_job(jobs[online[0]])
+        elif online:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [(i, tg.create_task(self._run_job(jobs[i]))) for i in online[1:]]
+                results[online[0]] = await self._run_job(jobs[online[0]])
+            for i, task in tasks:
+                results[i] = task.result()
+        return [r for r in results if r is not None]
+
     async def _attempt(self, job: Job) -> Attempt:
+        """Run one job under the connection budget (none for a job that opens no connection)."""
+        if not job.needs_connection:  # answered from what earlier stages saw: no I/O, no timer
+            return await self._guarded(job, timed=False)
         host_sem = self._hosts.setdefault(
             job.endpoint.host, asyncio.Semaphore(self.limits.per_host)
         )
@@ -131,18 +157,25 @@ class Engine:
             await self._pace()
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
-            budget = self.settings.timeout * JOB_TIMEOUT_FACTOR
             try:
-                async with asyncio.timeout(budget):
-                    return await PROBES[job.probe].run(job, self.settings)
-            except TimeoutError:
-                reason = f"the dialogue took longer than {budget:g} s in all"
-                return Attempt(job, Status.timeout, reason, (f"*: {reason}",), None, budget)
-            except Exception as exc:  # a probe bug on odd input: this endpoint's error, not a crash
-                reason = clean_text(f"{job.probe.value} probe failed: {type(exc).__name__}: {exc}")
-                return Attempt(job, Status.error, reason, (f"*: {reason}",))
+                return await self._guarded(job)
             finally:
                 self._in_flight -= 1
+
+    async def _guarded(self, job: Job, timed: bool = True) -> Attempt:
+        """The probe's run within the job budget; a probe bug becomes this job's error."""
+        budget = self.settings.timeout * JOB_TIMEOUT_FACTOR
+        try:
+            if not timed:
+                return await PROBES[job.probe].run(job, self.settings)
+            async with asyncio.timeout(budget):
+                return await PROBES[job.probe].run(job, self.settings)
+        except TimeoutError:
+            reason = f"the dialogue took longer than {budget:g} s in all"
+            return Attempt(job, Status.timeout, reason, (f"*: {reason}",), None, budget)
+        except Exception as exc:  # a probe bug on odd input: this endpoint's error, not a crash
+            reason = clean_text(f"{job.probe.value} probe failed: {type(exc).__name__}: {exc}")
+            return Attempt(job, Status.error, reason, (f"*: {reason}",))
 
     async def audit_one(self, target: Target) -> EndpointResult:
         """Probe one endpoint through all stages; failures end up in the result."""
@@ -152,16 +185,13 @@ class Engine:
             planned: list[tuple[ProbeKind, Sequence[Job]]] = [
                 (kind, PROBES[kind].plan(endpoint, self.settings, seen)) for kind in stage
             ]
-            async with asyncio.TaskGroup() as tg:
-                tasks = {
-                    kind: [tg.create_task(self._run_job(j)) for j in jobs]
-                    for kind, jobs in planned
-                    if jobs
-                }
-            for kind, ts in tasks.items():
-                done = [t.result() for t in ts]
+            outcomes = iter(await self._run_stage([j for _, jobs in planned for j in jobs]))
+            for kind, jobs in planned:
+                if not jobs:
+                    continue
+                done = [next(outcomes) for _ in jobs]
                 seen[kind] = PROBES[kind].fold(endpoint, [a for a, _ in done])
-                if ProbeKind.tcp not in stage and reports_connect(kind) and done:
+                if ProbeKind.tcp not in stage and reports_connect(kind):
                     first, record = done[0]
                     seen[ProbeKind.tcp] = tcp_seen = from_connect(record, first)
                     if tcp_seen.state != "open":  # as if the tcp stage had stopped here
@@ -176,10 +206,11 @@ class Engine:
         self.observer.run_started(len(targets))
         results: list[EndpointResult | None] = [None] * len(targets)
 
-        # Endpoints are admitted as others finish (twice the connection budget in flight,
-        # enough to keep every connection slot busy): memory stays flat however many
-        # targets there are, instead of one waiting task per target.
-        admit = asyncio.Semaphore(2 * self.limits.concurrency)
+        # Endpoints are admitted as others finish (as many as the connection budget; an
+        # endpoint's later stages open several connections at once, so the slots stay
+        # busy): memory stays flat however many targets there are, instead of one waiting
+        # task per target, and few jobs queue on the global limit.
+        admit = asyncio.Semaphore(self.limits.concurrency)
 
         async def one(i: int, target: Target) -> None:
             try:

@@ -174,6 +174,10 @@ class AuditResult(_Frozen):
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 
 
+#: Values :func:`compact` has nothing to do for.
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def compact(value: object) -> None:
     """Let frozen models share their pydantic ``fields set`` with all equal ones.
 
@@ -193,16 +197,20 @@ def compact(value: object) -> None:
                 object.__setattr__(value, "__pydantic_fields_set__", shared)
         values = value.__dict__
         for name, item in values.items():
-            if type(item) is str:  # not enum members (str subclasses)
+            kind = type(item)
+            if kind is str:  # not enum members (str subclasses)
                 values[name] = sys.intern(item)  # the same value: names, subjects, banners
-            elif isinstance(item, tuple) and item and all(type(x) is str for x in item):
+            elif kind in _SCALARS:
+                continue
+            elif kind is tuple and item and all(type(x) is str for x in item):
                 values[name] = tuple(sys.intern(x) for x in item)
             else:
                 compact(item)
     elif isinstance(value, (tuple, list)):
         for item in value:
-            if not isinstance(item, (str, int, float)):
+            if type(item) not in _SCALARS and type(item) is not str:
                 compact(item)
     elif isinstance(value, dict):
         for item in value.values():
-            compact(item)
+            if type(item) not in _SCALARS and type(item) is not str:
+                compact(item)

@@ -15,6 +15,7 @@ from pathsec.audit.engine import AuditObserver, Engine, Limits, NullObserver, lo
 from pathsec.audit.findings import evaluate
 from pathsec.audit.models import AuditResult, FindingSeverity, Target
 from pathsec.audit.profiles import Profile
+from pathsec.gctune import batched_gc
 from pathsec.probes.base import ProbeSettings
 
 
@@ -68,6 +69,17 @@ def audit_or_stop(
     ``complete: false``, and the signal number is returned beside it (None when the run
     was not interrupted).
     """
+    with batched_gc():
+        return _audit(targets, profile, settings, limits, observer)
+
+
+def _audit(
+    targets: Sequence[Target],
+    profile: Profile,
+    settings: ProbeSettings | None,
+    limits: Limits | None,
+    observer: AuditObserver | None,
+) -> tuple[AuditResult, int | None]:
     started = _now()
     stopped: list[int] = []
     engine = Engine(settings or ProbeSettings(), limits or Limits(), observer or NullObserver())

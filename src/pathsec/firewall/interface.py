@@ -19,7 +19,7 @@ from typing import Literal
 
 from pathsec.catalog import Catalog
 from pathsec.errors import PathsecError
-from pathsec.plan.gcpause import paused_gc
+from pathsec.gctune import paused_gc
 from pathsec.plan.models import Plan
 
 L4 = Literal["tcp", "udp"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathsec.catalog.models import Catalog
+from pathsec.gctune import paused_gc
 from pathsec.plan.findings import Context, run_checks
-from pathsec.plan.gcpause import paused_gc
 from pathsec.plan.hosts import build_topology
 from pathsec.plan.models import FirewallInfo, Plan, ZoneInfo
 from pathsec.plan.planner import plan_flows

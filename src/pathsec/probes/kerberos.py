@@ -7,7 +7,6 @@ pre-authentication and a random client name; structures come from impacket's krb
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 import struct
@@ -138,14 +137,14 @@ class KerberosProbe:
             else:
                 conn = await connect(ep, settings, transcript)
                 try:
-                    conn.writer.write(struct.pack(">I", len(req)) + req)
-                    async with asyncio.timeout(settings.timeout):
-                        await conn.writer.drain()
-                        head = await conn.reader.readexactly(4)
+                    conn.write(struct.pack(">I", len(req)) + req)
+                    async with conn.deadline():
+                        await conn.drain()
+                        head = await conn.readexactly(4)
                         size = struct.unpack(">I", head)[0]
                         if size > MAX_KRB_BYTES:
                             raise ProtocolError(f"Kerberos reply of {size} bytes is too long")
-                        data = await conn.reader.readexactly(size)
+                        data = await conn.readexactly(size)
                 finally:
                     await conn.close()
             fields = parse_reply(data)

@@ -119,12 +119,12 @@ class SipProbe:
             tls = ep.protocol.implicit_tls
             conn = await connect(ep, settings, transcript, tls_context() if tls else None)
             try:
-                sock = conn.writer.get_extra_info("sockname")
+                sock = conn.extra("sockname")
                 local = (str(sock[0]), int(sock[1])) if sock else ("0.0.0.0", 0)
                 request = options_request(ep, local, "TLS" if tls else "TCP")
                 for line in request.split("\r\n")[:1]:
                     transcript.add("C", line)
-                conn.writer.write(request.encode("ascii") + b"\r\n")
+                conn.write(request.encode("ascii") + b"\r\n")
                 lines = await conn.read_until(lambda line: line == "")
                 obs = parse_reply([x for x in lines if x])
                 session = describe_session(conn.ssl_object(), ep.server_name or ep.host)

@@ -6,7 +6,6 @@ It sends only EHLO, STARTTLS and QUIT; never MAIL, RCPT or credentials.
 from __future__ import annotations
 
 import contextlib
-import re
 import ssl
 import sys
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,13 @@ EXCHANGE_MARKERS = (
     "XRDST",
 )
 
-_REPLY = re.compile(r"^([2-5][0-9][0-9])([ -])(.*)$")
+
+def _is_code(text: str) -> bool:
+    """A reply code: 2xx to 5xx (three ASCII digits)."""
+    return len(text) == 3 and text[0] in "2345" and text[1] in _DIGITS and text[2] in _DIGITS
+
+
+_DIGITS = frozenset("0123456789")
 
 
 @dataclass(frozen=True)
@@ -59,17 +64,17 @@ def parse_reply(lines: Sequence[str]) -> SmtpReply:
         raise ProtocolError("empty SMTP reply")
     code: str | None = None
     texts: list[str] = []
+    last_index = len(lines) - 1
     for i, line in enumerate(lines):
-        m = _REPLY.match(line)
-        if m is None:
+        sep = line[3:4]
+        if sep not in (" ", "-") or not _is_code(line[:3]):
             raise ProtocolError(f"not an SMTP reply line: {line[:80]!r}")
-        if code is not None and m.group(1) != code:
+        if code is not None and line[:3] != code:
             raise ProtocolError("reply code changes inside a multi-line reply")
-        code = m.group(1)
-        last = m.group(2) == " "
-        if last != (i == len(lines) - 1):
+        code = line[:3]
+        if (sep != "-") != (i == last_index):
             raise ProtocolError("multi-line reply ends early or never")
-        texts.append(m.group(3))
+        texts.append(line[4:])
     assert code is not None
     return SmtpReply(int(code), tuple(texts))
 
@@ -248,49 +253,40 @@ class SmtpProbe:
             try:
                 banner = await greet(conn)
                 before = await ehlo(conn)
-                obs = SmtpObservation(
-                    banner=" ".join(banner.lines),
-                    implicit_tls=implicit,
-                    ehlo_before=before,
-                    starttls_offered=before.starttls,
-                    tls=describe_session(conn.ssl_object(), ep.server_name or ep.host),
-                )
+                seen: dict[str, object] = {
+                    "banner": " ".join(banner.lines),
+                    "implicit_tls": implicit,
+                    "ehlo_before": before,
+                    "starttls_offered": before.starttls,
+                    "tls": describe_session(conn.ssl_object(), ep.server_name or ep.host),
+                }
+                after: EhloInfo | None = None
                 if not implicit and before.starttls:
                     await conn.send("STARTTLS")
                     reply = await read_reply(conn)
-                    obs = obs.model_copy(
-                        update={"starttls_reply": f"{reply.code} {reply.lines[0]}"}
-                    )
+                    seen["starttls_reply"] = f"{reply.code} {reply.lines[0]}"
                     if reply.code == 220:
                         try:
                             await conn.start_tls(tls_context(), sni_for(ep))
                         except (OSError, TimeoutError, ssl.SSLError) as exc:
-                            return obs.model_copy(update={"starttls_error": classify(exc)[1]})
+                            seen["starttls_error"] = classify(exc)[1]
+                            return SmtpObservation.model_validate(seen)
                         after = await ehlo(conn)
-                        obs = obs.model_copy(
-                            update={
-                                "tls": describe_session(
-                                    conn.ssl_object(), ep.server_name or ep.host
-                                ),
-                                "ehlo_after": after,
-                            }
-                        )
+                        seen["tls"] = describe_session(conn.ssl_object(), ep.server_name or ep.host)
+                        seen["ehlo_after"] = after
                 await conn.send("QUIT")
                 with contextlib.suppress(OSError, TimeoutError, ProtocolError):
                     await read_reply(conn)
-                markers = tuple(
+                seen["exchange_markers"] = tuple(
                     dict.fromkeys(
-                        [
-                            *before.exchange_markers,
-                            *(obs.ehlo_after.exchange_markers if obs.ehlo_after else ()),
-                        ]
+                        [*before.exchange_markers, *(after.exchange_markers if after else ())]
                     )
                 )
-                return obs.model_copy(update={"exchange_markers": markers})
+                return SmtpObservation.model_validate(seen)
             finally:
                 # The session is over (QUIT answered, or it failed): drop the connection
                 # without a TLS close_notify round trip.
-                conn.writer.transport.abort()
+                conn.abort()
 
         return await guarded(job, body, settings)
 

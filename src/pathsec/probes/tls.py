@@ -12,7 +12,7 @@ application probe had none), and a version probe keeps only its outcome in the t
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -46,6 +46,7 @@ from pathsec.probes.certs import (
     describe_session,
     tls_context,
 )
+from pathsec.probes.hello import ServerHello, TlsAlert, read_server_hello
 
 Verdict = Literal["accepted", "rejected", "unknown"]
 
@@ -114,6 +115,11 @@ class VersionJob(Job):
     certificate: bool = True
     span: tuple[str, ...] = ()
 
+    @property
+    def needs_connection(self) -> bool:
+        """A known version needs no handshake."""
+        return self.known is None
+
 
 class VersionResults(BaseModel):
     """The outcomes of a range job, one per version of its span."""
@@ -132,22 +138,17 @@ class _OutcomeOnly(Transcript):
             super().add(who, text)
 
 
-async def handshake(
-    conn: Conn, ctx: ssl.SSLContext, server_hostname: str | None, complete: bool = True
-) -> ssl.SSLObject:
-    """A TLS handshake over memory BIOs on the plain stream, bounded in time and bytes.
+async def handshake(conn: Conn, ctx: ssl.SSLContext, server_hostname: str | None) -> ssl.SSLObject:
+    """A full TLS handshake over memory BIOs on the plain stream, bounded in time and bytes.
 
-    A version probe only needs to know whether the server takes the version, so it skips
-    asyncio's TLS transport (which allocates a 256 KiB buffer and a protocol object per
-    connection) and drives OpenSSL directly: send what it wants sent, feed what arrives.
-    With ``complete=False`` it stops once OpenSSL has accepted the server's first flight
-    (ServerHello for the offered version, certificate, key exchange) and wants to answer,
-    as scanners that enumerate versions do; the answer is not sent.
+    It skips asyncio's TLS transport (which allocates a 256 KiB buffer and a protocol
+    object per connection) and drives OpenSSL directly: send what it wants sent, feed what
+    arrives. Used when the certificate is wanted; a bare version verdict uses :func:`offer`.
     """
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_hostname)
-    received = flights = 0
-    async with asyncio.timeout(conn.settings.timeout):
+    received = 0
+    async with conn.deadline():
         while True:
             try:
                 obj.do_handshake()
@@ -156,21 +157,34 @@ async def handshake(
                 finished = False
             pending = outgoing.read()
             if pending:
-                flights += 1
-                if flights > 1 and not complete:
-                    conn.transcript.note("TLS server hello accepted")
-                    return obj
-                conn.writer.write(pending)
+                conn.write(pending)
             if finished:
                 conn.transcript.note(f"TLS handshake done ({obj.version()})")
                 return obj
-            chunk = await conn.reader.read(HANDSHAKE_CHUNK)
+            chunk = await conn.read(HANDSHAKE_CHUNK)
             if not chunk:
                 raise ConnectionResetError("connection closed by the server")
             received += len(chunk)
             if received > MAX_HANDSHAKE_BYTES:
                 raise ProtocolError(f"TLS handshake longer than {MAX_HANDSHAKE_BYTES} bytes")
             incoming.write(chunk)
+
+
+async def offer(conn: Conn, ctx: ssl.SSLContext, server_hostname: str | None) -> ServerHello:
+    """Send the ClientHello ``ctx`` makes and read the version the server picks.
+
+    The ServerHello decides, as in scanners that enumerate versions; the rest of the
+    server's flight is neither read nor answered (the caller drops the connection).
+    """
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_hostname)
+    with contextlib.suppress(ssl.SSLWantReadError):
+        obj.do_handshake()  # writes the ClientHello, then wants the server's answer
+    conn.write(outgoing.read())
+    async with conn.deadline():
+        hello = await read_server_hello(conn)
+    conn.transcript.note(f"TLS server hello ({hello.version})")
+    return hello
 
 
 @cache
@@ -212,7 +226,8 @@ _LEGACY_BELOW = list(VERSIONS).index("TLSv1.2")
 #: OpenSSL's names of versions (``SSLObject.version()``) -> pathsec's names.
 _OPENSSL_NAMES = {"TLSv1": "TLSv1.0", **{v: v for v in VERSIONS}}
 
-_Outcome = tuple[Verdict, str | None, ssl.SSLObject | None]
+#: verdict, reason, the version the server chose, the finished handshake (full ones only)
+_Outcome = tuple[Verdict, str | None, str | None, ssl.SSLObject | None]
 
 
 class TlsProbe:
@@ -278,7 +293,9 @@ class TlsProbe:
                 verdict(span[0], "unknown", ctx)
             else:
                 describe = not isinstance(job, VersionJob) or job.certificate
-                result, reason, obj = await _shake(ep, settings, transcript, ctx, describe)
+                result, reason, chosen, obj = await _shake(ep, settings, transcript, ctx, describe)
+                if result == "accepted" and chosen != span[0]:  # OpenSSL would refuse it too
+                    result, reason = "rejected", f"server answered {chosen} to a {span[0]} offer"
                 session = (
                     describe_session(obj, ep.server_name or ep.host)
                     if describe and obj is not None
@@ -290,8 +307,7 @@ class TlsProbe:
             while remaining:  # at most len(span) rounds: each one settles one version or all
                 high = remaining[-1]
                 ctx = _range_context(remaining[0], high)
-                result, reason, obj = await _shake(ep, settings, transcript, ctx, True)
-                chosen = _OPENSSL_NAMES.get(obj.version() or "") if obj is not None else None
+                result, reason, chosen, _ = await _shake(ep, settings, transcript, ctx, False)
                 if result != "accepted" or chosen not in remaining:
                     if result == "accepted":
                         result, reason = "unknown", f"server chose {chosen}, not offered"
@@ -352,7 +368,11 @@ async def _shake(
     ctx: ssl.SSLContext,
     complete: bool,
 ) -> _Outcome:
-    """One connection: the STARTTLS dialogue if any, one handshake, then drop the connection."""
+    """One connection: the STARTTLS dialogue if any, one handshake, then drop the connection.
+
+    ``complete``: finish the handshake (for the certificate); otherwise the ServerHello
+    decides (:func:`offer`).
+    """
     implicit = ep.protocol.implicit_tls
     conn: Conn | None = None
     try:
@@ -360,29 +380,34 @@ async def _shake(
         if not implicit:
             family = ep.protocol.family
             if family is None or family not in STARTTLS:
-                return "unknown", "no STARTTLS dialogue for this protocol", None
+                return "unknown", "no STARTTLS dialogue for this protocol", None, None
             await STARTTLS[family](conn)
         try:
-            obj = await handshake(conn, ctx, sni_for(ep), complete)
+            if complete:
+                obj = await handshake(conn, ctx, sni_for(ep))
+                return "accepted", None, _OPENSSL_NAMES.get(obj.version() or ""), obj
+            hello = await offer(conn, ctx, sni_for(ep))
+            return "accepted", None, hello.version, None
         except ssl.SSLError as exc:
             return _handshake_failure(exc)
+        except TlsAlert as exc:
+            return "rejected", str(exc), None, None
         except (ConnectionError, EOFError) as exc:
-            return "rejected", f"connection closed during handshake: {exc}", None
-        return "accepted", None, obj
+            return "rejected", f"connection closed during handshake: {exc}", None, None
     except (OSError, TimeoutError, ProtocolError, EOFError) as exc:
         status, reason = classify(exc)
         if implicit and status is Status.reset:
-            return "rejected", f"connection closed during handshake: {reason}", None
-        return "unknown", reason, None
+            return "rejected", f"connection closed during handshake: {reason}", None, None
+        return "unknown", reason, None, None
     finally:
         if conn is not None:
             # Nothing more to say on this connection: drop it at once (no close_notify
             # round trip, no waiting for the peer), as a scanner's version probe does.
-            conn.writer.transport.abort()
+            conn.abort()
 
 
 def _handshake_failure(exc: ssl.SSLError) -> _Outcome:
     reason = str(exc.reason or exc)
     if reason in _LOCAL_REASONS:
-        return "unknown", f"the local OpenSSL cannot offer it ({reason})", None
-    return "rejected", reason, None
+        return "unknown", f"the local OpenSSL cannot offer it ({reason})", None, None
+    return "rejected", reason, None, None
