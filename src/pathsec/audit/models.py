@@ -198,6 +198,8 @@ def compact(value: object) -> None:
         values = value.__dict__
         for name, item in values.items():
             kind = type(item)
+            if name == "transcript":  # Transcript.add interned every line already
+                continue
             if kind is str:  # not enum members (str subclasses)
                 values[name] = sys.intern(item)  # the same value: names, subjects, banners
             elif kind in _SCALARS:

@@ -512,17 +512,38 @@ class Conn:
         lines: list[str] = []
         total = 0
         max_lines, max_bytes = self.settings.max_reply_lines, self.settings.max_reply_bytes
+        limit = self.settings.max_line_bytes
+        stream = self.stream
+        add = self.transcript.add
         async with self.deadline():
             while True:
-                line = self._take_line()
-                if line is None:
-                    line = await self._line()
-                lines.append(line)
-                total += len(line) + 2
-                if done(line):
-                    return lines
-                if len(lines) >= max_lines or total > max_bytes:
-                    raise ProtocolError(f"reply longer than {max_lines} lines or {max_bytes} bytes")
+                # Every complete line already buffered, in one pass (a reply usually
+                # arrives whole); what follows the final line stays buffered.
+                buffer = stream.buffer
+                end = buffer.rfind(b"\n")
+                if end < 0:
+                    lines.append(await self._line())  # waits; bounds the partial line
+                    total += len(lines[-1]) + 2
+                    if done(lines[-1]):
+                        return lines
+                    continue
+                used = 0
+                for raw in bytes(buffer[: end + 1]).split(b"\n")[:-1]:
+                    if len(raw) > limit:
+                        raise ProtocolError(f"line longer than {limit} bytes")
+                    used += len(raw) + 1
+                    line = raw.rstrip(b"\r").decode("latin-1")
+                    add("S", line)
+                    lines.append(line)
+                    total += len(line) + 2
+                    if done(line):
+                        stream.take(used)
+                        return lines
+                    if len(lines) >= max_lines or total > max_bytes:
+                        raise ProtocolError(
+                            f"reply longer than {max_lines} lines or {max_bytes} bytes"
+                        )
+                stream.take(used)
 
     async def read(self, n: int) -> bytes:
         """Up to ``n`` bytes as soon as any are there; b"" at EOF (the caller bounds time)."""

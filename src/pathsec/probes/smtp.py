@@ -191,13 +191,13 @@ async def greet(conn: Conn) -> SmtpReply:
 async def starttls(conn: Conn) -> None:
     """Bring a fresh plain connection to the point where the TLS handshake starts.
 
-    The EHLO reply is checked, not interpreted: the SMTP probe already did that.
+    The EHLO reply is only checked for its final code: the SMTP probe interpreted it.
     """
     await greet(conn)
     await conn.send(f"EHLO {conn.settings.ehlo_name}")
-    reply = await read_reply(conn)
-    if reply.code != 250:
-        raise ProtocolError(f"EHLO refused: {reply.code} {reply.lines[0][:80]}")
+    last = (await conn.read_until(is_last_reply_line))[-1]
+    if not last.startswith("250"):
+        raise ProtocolError(f"EHLO refused: {last[:80]}")
     await conn.send("STARTTLS")
     reply = await read_reply(conn)
     if reply.code != 220:
