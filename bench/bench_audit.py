@@ -192,6 +192,7 @@ class Run:
     wall: float
     handshakes: int = 0
     attempts: int = 0
+    full: int = 0  # pathsec: handshakes completed (the others stop at the server's first flight)
     rss_mb: float | None = None
     seen: dict[str, Seen] = field(default_factory=dict)
     note: str = ""
@@ -232,7 +233,7 @@ def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> 
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = peak_rss_mb()
     seen: dict[str, dict[str, Any]] = {}
-    handshakes = attempts = 0
+    handshakes = attempts = full = 0
     failed = 0
     for r in result.endpoints:
         smtp, tls = r.observations.smtp, r.observations.tls
@@ -242,11 +243,14 @@ def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> 
         if smtp.tls is not None or smtp.starttls_error:
             attempts += 1
             handshakes += smtp.tls is not None
+            full += smtp.tls is not None
         versions: tuple[str, ...] = ()
         cn = smtp.tls.certificate.subject_cn if smtp.tls and smtp.tls.certificate else None
         if tls is not None:
             versions = tls.accepted
-            # Versions pathsec shook hands for (not the one the SMTP handshake already showed).
+            # Versions pathsec offered (not the one the SMTP handshake already showed); an
+            # accepted one is a handshake the server answered with its whole first flight
+            # (ServerHello, certificate, signed key exchange), where pathsec stops.
             tried = [
                 v
                 for v, verdict in tls.versions.items()
@@ -267,6 +271,7 @@ def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> 
                 "cpu": cpu,
                 "rss_mb": rss,
                 "handshakes": handshakes,
+                "full": full,
                 "attempts": attempts,
                 "failed": failed,
                 "findings": len(result.findings),
@@ -302,6 +307,7 @@ def run_pathsec(
         wall,
         handshakes=data["handshakes"],
         attempts=data["attempts"],
+        full=data["full"],
         rss_mb=data["rss_mb"],
         seen=seen,
         note=f"{data['failed']} failed, {data['findings']} findings, {data['cpu']:.2f} s CPU",
@@ -620,8 +626,15 @@ def compare_size(
     print(
         f"[{n}] wall seconds (process start to exit): pathsec {ps.wall:.2f}"
         + (f", nmap {n1.wall:.2f}, nmap+enum {n2.wall:.2f}" if n1 and n2 else "")
-        + f"; pathsec {ps.handshakes} handshakes completed, {ps.attempts} attempted"
+        + f"; pathsec {ps.handshakes} handshakes answered ({ps.full} completed, "
+        f"{ps.handshakes - ps.full} to the server's first flight), {ps.attempts} offers"
     )
+    if ceiling.hs_rate:
+        full_rate = ps.full / ps.seconds if ps.seconds else 0.0
+        print(
+            f"[{n}] completed handshakes alone: pathsec {full_rate:,.0f}/s = "
+            f"{100 * full_rate / ceiling.hs_rate:.0f}% of the ceiling's {ceiling.hs_rate:,.0f}/s"
+        )
     for run in (ps, n1, n2, ceiling):
         if run is not None:
             rows.append(_row(run, n1, n2, ceiling))

@@ -87,6 +87,9 @@ _SCALARS = yaml.SafeLoader("")
 
 def load_yaml_text(text: str, file: str) -> LocatedYaml:
     """Parse YAML text; syntax errors become an :class:`InputError` with the line."""
+    fast = _load_fast(text, file)
+    if fast is not None:
+        return fast
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -109,6 +112,24 @@ def load_yaml_text(text: str, file: str) -> LocatedYaml:
     lines: dict[Loc, int] = {}
     data = _construct(node, (), lines, file)
     return LocatedYaml(data, lines, file)
+
+
+def _load_fast(text: str, file: str) -> LocatedYaml | None:
+    """The document composed by libyaml (PyYAML's C parser, ~5x faster on a 500-server
+    deployment); None when PyYAML lacks libyaml or when anything goes wrong, so that the
+    Python composer decides and words the error exactly as before (same tags, same marks,
+    same bounds)."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return None
+    try:
+        node = yaml.compose(text, Loader=loader)
+        if node is None:
+            return None
+        lines: dict[Loc, int] = {}
+        return LocatedYaml(_construct(node, (), lines, file), lines, file)
+    except (yaml.YAMLError, InputError, RecursionError, ValueError, TypeError):
+        return None
 
 
 def load_yaml_file(path: str | Path) -> LocatedYaml:

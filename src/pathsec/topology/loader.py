@@ -10,14 +10,10 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import yaml
-
 from pathsec.errors import InputError, InputProblem
 from pathsec.topology.models import Deployment, ServerRole
 from pathsec.yamlfile import (
-    MAX_YAML_BYTES,
     LocatedYaml,
-    _construct,
     format_loc,
     load_yaml_file,
     load_yaml_text,
@@ -27,38 +23,12 @@ from pathsec.yamlfile import (
 
 def load_deployment(path: str | Path) -> Deployment:
     """Read, validate and cross-check the deployment file at ``path``."""
-    p = Path(path)
-    doc = None
-    try:
-        if p.stat().st_size <= MAX_YAML_BYTES:
-            doc = _compose_fast(p.read_bytes().decode("utf-8"), str(p))
-    except (OSError, UnicodeDecodeError):
-        pass  # load_yaml_file words the problem
-    return _load(doc if doc is not None else load_yaml_file(path))
+    return _load(load_yaml_file(path))
 
 
 def load_deployment_text(text: str, file: str = "<text>") -> Deployment:
     """Validate and cross-check deployment YAML given as text (``file`` names it in errors)."""
-    doc = _compose_fast(text, file)
-    return _load(doc if doc is not None else load_yaml_text(text, file))
-
-
-def _compose_fast(text: str, file: str) -> LocatedYaml | None:
-    """The document as :func:`load_yaml_text` gives it, composed by libyaml (PyYAML's C
-    parser, ~5x faster on a 500-server deployment); None when PyYAML lacks libyaml or
-    when anything goes wrong, so that the Python composer decides and words the error
-    exactly as before (same tags, same marks, same bounds)."""
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is None:
-        return None
-    try:
-        node = yaml.compose(text, Loader=loader)
-        if node is None:
-            return None
-        lines: dict[tuple[str | int, ...], int] = {}
-        return LocatedYaml(_construct(node, (), lines, file), lines, file)
-    except (yaml.YAMLError, InputError, RecursionError, ValueError, TypeError):
-        return None
+    return _load(load_yaml_text(text, file))
 
 
 def _load(doc: LocatedYaml) -> Deployment:
