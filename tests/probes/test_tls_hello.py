@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import warnings
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 from scripted import make_server_context
 
 from pathsec.probes.base import ByteStream, Conn, ProbeSettings, ProtocolError, Transcript
+from pathsec.probes.certs import offer_versions
 from pathsec.probes.hello import (
     ServerHello,
     TlsAlert,
@@ -52,12 +52,7 @@ def _answer(server: ssl.SSLContext, client: ssl.SSLContext) -> bytes:
 
 def _server(tmp_path: Path, low: ssl.TLSVersion, high: ssl.TLSVersion) -> ssl.SSLContext:
     ctx = make_server_context(tmp_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.minimum_version = low
-        ctx.maximum_version = high
-    if low < ssl.TLSVersion.TLSv1_2:
-        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    offer_versions(ctx, low, high)
     return ctx
 
 

@@ -47,15 +47,24 @@ def tls_context(version: str | None = None) -> ssl.SSLContext:
     if version == "SSLv3" and not getattr(ssl, "HAS_SSLv3", False):
         raise LocalTlsUnsupported("the local OpenSSL was built without SSLv3")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ctx.minimum_version = pin
-            ctx.maximum_version = pin
-        if pin < ssl.TLSVersion.TLSv1_2:
-            ctx.set_ciphers("ALL:@SECLEVEL=0")
+        offer_versions(ctx, pin, pin)
     except (ValueError, ssl.SSLError) as exc:
         raise LocalTlsUnsupported(f"the local OpenSSL cannot offer {version}: {exc}") from None
     return ctx
+
+
+def offer_versions(ctx: ssl.SSLContext, low: ssl.TLSVersion, high: ssl.TLSVersion) -> None:
+    """Let ``ctx`` speak ``low`` up to ``high``; below TLS 1.2 with every cipher suite.
+
+    OpenSSL 3 offers TLS 1.0/1.1 only at ``@SECLEVEL=0`` (and Python warns that the
+    versions are deprecated, which is the point of asking for them).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = low
+        ctx.maximum_version = high
+    if low < ssl.TLSVersion.TLSv1_2:
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
 
 
 class CertificateFacts(BaseModel):

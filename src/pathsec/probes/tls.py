@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +43,7 @@ from pathsec.probes.certs import (
     LocalTlsUnsupported,
     TlsSession,
     describe_session,
+    offer_versions,
     tls_context,
 )
 from pathsec.probes.hello import ServerHello, TlsAlert, read_server_hello
@@ -202,12 +202,7 @@ def _range_context(low: str, high: str) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.minimum_version = VERSIONS[low]
-        ctx.maximum_version = VERSIONS[high]
-    if VERSIONS[low] < ssl.TLSVersion.TLSv1_2:
-        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    offer_versions(ctx, VERSIONS[low], VERSIONS[high])
     return ctx
 
 
