@@ -17,7 +17,7 @@ import ssl
 import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +60,14 @@ class Peer:
         with self.server.lock:
             self.server.received.append(text)
         return text
+
+    async def commands(self, limit: int) -> AsyncIterator[tuple[str, str]]:
+        """Up to ``limit`` client lines, each with its upper-cased first word, until it goes."""
+        for _ in range(limit):
+            line = await self.line()
+            if line is None:
+                return
+            yield line, line.split(" ", 1)[0].upper()
 
     async def start_tls(self, ctx: ssl.SSLContext) -> bool:
         """Upgrade to TLS as the server; False when the client's handshake failed."""

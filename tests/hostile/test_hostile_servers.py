@@ -99,11 +99,7 @@ def smtp_dialogue(
     async def handler(p: Peer) -> None:
         if not await p.send(banner):
             return
-        for _ in range(20):
-            line = await p.line()
-            if line is None:
-                return
-            verb = line.split(" ", 1)[0].upper()
+        async for line, verb in p.commands(20):
             if verb in ("EHLO", "HELO"):
                 await p.send(ehlo)
             elif verb == "STARTTLS" and starttls is not None:

@@ -33,11 +33,7 @@ async def smtp_full(p: Peer) -> None:
     tls = False
     if not await p.send(b"220 full.example ESMTP\r\n"):
         return
-    for _ in range(30):
-        line = await p.line()
-        if line is None:
-            return
-        verb = line.split(" ", 1)[0].upper()
+    async for line, verb in p.commands(30):
         if verb == "EHLO":
             await p.send(
                 b"250-full.example\r\n"
@@ -64,11 +60,7 @@ async def smtp_full(p: Peer) -> None:
 async def pop3_full(p: Peer) -> None:
     if not await p.send(b"+OK ready\r\n"):
         return
-    for _ in range(30):
-        line = await p.line()
-        if line is None:
-            return
-        verb = line.split(" ", 1)[0].upper()
+    async for line, verb in p.commands(30):
         if verb == "CAPA":
             await p.send(b"+OK\r\nUSER\r\nSASL PLAIN LOGIN NTLM\r\nSTLS\r\n.\r\n")
         elif line.upper() == "AUTH NTLM":

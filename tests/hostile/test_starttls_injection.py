@@ -25,11 +25,7 @@ async def injecting_smtp(p: Peer) -> None:
     if not await p.send(b"220 inject.example ESMTP\r\n"):
         return
     tls = False
-    for _ in range(20):
-        line = await p.line()
-        if line is None:
-            return
-        verb = line.split(" ", 1)[0].upper()
+    async for _line, verb in p.commands(20):
         if verb == "EHLO":
             await p.send(
                 b"250-inject.example\r\n250-STARTTLS\r\n250 SIZE 1000\r\n"
