@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import re
-import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from pathsec.probes.base import (
-    Attempt,
     Conn,
     Endpoint,
-    Job,
     Observation,
     ProbeKind,
-    ProbeSettings,
     ProtocolError,
-    Transcript,
-    classify,
-    connect,
-    guarded,
     sni_for,
 )
-from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.session import SessionProbe, session_of, upgrade
 
 _CAP_CODE = re.compile(r"\[CAPABILITY ([^\]]*)\]", re.IGNORECASE)
 
@@ -170,67 +163,36 @@ async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
     return line[2:].strip()
 
 
-class ImapProbe:
+class ImapProbe(SessionProbe):
     """The IMAP probe: one connection."""
 
     kind = ProbeKind.imap
-    #: The job's first act is one connect (engine: no separate tcp stage).
-    reports_connect = True
+    observation = ImapObservation
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
-        """One job on every IMAP endpoint."""
-        return (Job(self.kind, endpoint),)
-
-    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+    async def session(self, conn: Conn, endpoint: Endpoint) -> ImapObservation:
         """Greeting, CAPABILITY, STARTTLS, CAPABILITY, LOGOUT."""
-
-        async def body(transcript: Transcript) -> ImapObservation:
-            ep = job.endpoint
-            implicit = ep.protocol.implicit_tls
-            tags = _Tags()
-            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
-            try:
-                greeting_line = await conn.readline()
-                parse_greeting(greeting_line)
-                _, before = await command(conn, tags, "CAPABILITY")
-                if before is None:
-                    raise ProtocolError("CAPABILITY returned no capability list")
-                obs = ImapObservation(
-                    greeting=greeting_line,
-                    implicit_tls=implicit,
-                    caps_before=before,
-                    starttls_offered=before.starttls,
-                    tls=describe_session(conn.ssl_object(), ep.server_name or ep.host),
-                )
-                if not implicit and before.starttls:
-                    ok, _ = await command(conn, tags, "STARTTLS")
-                    if not ok:
-                        return obs.model_copy(update={"starttls_error": "STARTTLS refused"})
-                    try:
-                        await conn.start_tls(tls_context(), sni_for(ep))
-                    except (OSError, TimeoutError, ssl.SSLError) as exc:
-                        return obs.model_copy(update={"starttls_error": classify(exc)[1]})
-                    _, after = await command(conn, tags, "CAPABILITY")
-                    obs = obs.model_copy(
-                        update={
-                            "tls": describe_session(conn.ssl_object(), ep.server_name or ep.host),
-                            "caps_after": after,
-                        }
-                    )
-                with contextlib.suppress(OSError, TimeoutError, ProtocolError):
-                    await command(conn, tags, "LOGOUT")
-                return obs
-            finally:
-                await conn.close()
-
-        return await guarded(job, body, settings)
-
-    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> ImapObservation:
-        """The single attempt's observation, with its transcript and status."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, ImapObservation) else ImapObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        implicit = endpoint.protocol.implicit_tls
+        tags = _Tags()
+        greeting_line = await conn.readline()
+        parse_greeting(greeting_line)
+        _, before = await command(conn, tags, "CAPABILITY")
+        if before is None:
+            raise ProtocolError("CAPABILITY returned no capability list")
+        obs = ImapObservation(
+            greeting=greeting_line,
+            implicit_tls=implicit,
+            caps_before=before,
+            starttls_offered=before.starttls,
+            tls=session_of(conn, endpoint),
         )
+        if not implicit and before.starttls:
+            ok, _ = await command(conn, tags, "STARTTLS")
+            if not ok:
+                return obs.model_copy(update={"starttls_error": "STARTTLS refused"})
+            if (error := await upgrade(conn, endpoint)) is not None:
+                return obs.model_copy(update={"starttls_error": error})
+            _, after = await command(conn, tags, "CAPABILITY")
+            obs = obs.model_copy(update={"tls": session_of(conn, endpoint), "caps_after": after})
+        with contextlib.suppress(OSError, TimeoutError, ProtocolError):
+            await command(conn, tags, "LOGOUT")
+        return obs

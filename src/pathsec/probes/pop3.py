@@ -6,27 +6,20 @@ It sends only CAPA, STLS and QUIT (and, with ``--ntlm-info``, AUTH NTLM with a N
 from __future__ import annotations
 
 import contextlib
-import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from pathsec.probes.base import (
-    Attempt,
     Conn,
     Endpoint,
-    Job,
     Observation,
     ProbeKind,
-    ProbeSettings,
     ProtocolError,
-    Transcript,
-    classify,
-    connect,
-    guarded,
     sni_for,
 )
-from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.session import SessionProbe, session_of, upgrade
 
 
 class Pop3Capa(BaseModel):
@@ -148,66 +141,35 @@ async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
     return line[2:].strip()
 
 
-class Pop3Probe:
+class Pop3Probe(SessionProbe):
     """The POP3 probe: one connection."""
 
     kind = ProbeKind.pop3
-    #: The job's first act is one connect (engine: no separate tcp stage).
-    reports_connect = True
+    observation = Pop3Observation
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
-        """One job on every POP3 endpoint."""
-        return (Job(self.kind, endpoint),)
-
-    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+    async def session(self, conn: Conn, endpoint: Endpoint) -> Pop3Observation:
         """Banner, CAPA, STLS, CAPA, QUIT."""
-
-        async def body(transcript: Transcript) -> Pop3Observation:
-            ep = job.endpoint
-            implicit = ep.protocol.implicit_tls
-            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
-            try:
-                banner = await greet(conn)
-                before = await capa(conn)
-                obs = Pop3Observation(
-                    banner=banner,
-                    implicit_tls=implicit,
-                    capa_before=before,
-                    stls_offered=bool(before and before.stls),
-                    tls=describe_session(conn.ssl_object(), ep.server_name or ep.host),
-                )
-                if not implicit and obs.stls_offered:
-                    await conn.send("STLS")
-                    if parse_status(await conn.readline()):
-                        try:
-                            await conn.start_tls(tls_context(), sni_for(ep))
-                        except (OSError, TimeoutError, ssl.SSLError) as exc:
-                            return obs.model_copy(update={"stls_error": classify(exc)[1]})
-                        obs = obs.model_copy(
-                            update={
-                                "tls": describe_session(
-                                    conn.ssl_object(), ep.server_name or ep.host
-                                ),
-                                "capa_after": await capa(conn),
-                            }
-                        )
-                    else:
-                        obs = obs.model_copy(update={"stls_error": "STLS refused"})
-                await conn.send("QUIT")
-                with contextlib.suppress(OSError, TimeoutError, ProtocolError):
-                    await conn.readline()
-                return obs
-            finally:
-                await conn.close()
-
-        return await guarded(job, body, settings)
-
-    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> Pop3Observation:
-        """The single attempt's observation, with its transcript and status."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, Pop3Observation) else Pop3Observation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        implicit = endpoint.protocol.implicit_tls
+        banner = await greet(conn)
+        before = await capa(conn)
+        obs = Pop3Observation(
+            banner=banner,
+            implicit_tls=implicit,
+            capa_before=before,
+            stls_offered=bool(before and before.stls),
+            tls=session_of(conn, endpoint),
         )
+        if not implicit and obs.stls_offered:
+            await conn.send("STLS")
+            if not parse_status(await conn.readline()):
+                obs = obs.model_copy(update={"stls_error": "STLS refused"})
+            elif (error := await upgrade(conn, endpoint)) is not None:
+                return obs.model_copy(update={"stls_error": error})
+            else:
+                obs = obs.model_copy(
+                    update={"tls": session_of(conn, endpoint), "capa_after": await capa(conn)}
+                )
+        await conn.send("QUIT")
+        with contextlib.suppress(OSError, TimeoutError, ProtocolError):
+            await conn.readline()
+        return obs

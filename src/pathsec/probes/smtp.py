@@ -6,29 +6,22 @@ It sends only EHLO, STARTTLS and QUIT; never MAIL, RCPT or credentials.
 from __future__ import annotations
 
 import contextlib
-import ssl
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
 from pathsec.probes.base import (
-    Attempt,
     Conn,
     Endpoint,
-    Job,
     Observation,
     ProbeKind,
-    ProbeSettings,
     ProtocolError,
-    Transcript,
-    classify,
-    connect,
-    guarded,
     sni_for,
 )
-from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.session import SessionProbe, session_of, upgrade
 
 #: EHLO keywords that mark Microsoft Exchange (see exchange-wire-fingerprints.md).
 EXCHANGE_MARKERS = (
@@ -230,70 +223,41 @@ async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
     return reply.lines[0].strip()
 
 
-class SmtpProbe:
+class SmtpProbe(SessionProbe):
     """The SMTP probe: one connection."""
 
     kind = ProbeKind.smtp
-    #: The job's first act is one connect (engine: no separate tcp stage).
-    reports_connect = True
+    observation = SmtpObservation
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
-        """One job on every SMTP endpoint."""
-        return (Job(self.kind, endpoint),)
-
-    async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
+    async def session(self, conn: Conn, endpoint: Endpoint) -> SmtpObservation:
         """Banner, EHLO, STARTTLS, EHLO, QUIT."""
-
-        async def body(transcript: Transcript) -> SmtpObservation:
-            ep = job.endpoint
-            implicit = ep.protocol.implicit_tls
-            conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
-            try:
-                banner = await greet(conn)
-                before = await ehlo(conn)
-                seen: dict[str, object] = {
-                    "banner": " ".join(banner.lines),
-                    "implicit_tls": implicit,
-                    "ehlo_before": before,
-                    "starttls_offered": before.starttls,
-                    "tls": describe_session(conn.ssl_object(), ep.server_name or ep.host),
-                }
-                after: EhloInfo | None = None
-                if not implicit and before.starttls:
-                    await conn.send("STARTTLS")
-                    reply = await read_reply(conn)
-                    seen["starttls_reply"] = f"{reply.code} {reply.lines[0]}"
-                    if reply.code == 220:
-                        try:
-                            await conn.start_tls(tls_context(), sni_for(ep))
-                        except (OSError, TimeoutError, ssl.SSLError) as exc:
-                            seen["starttls_error"] = classify(exc)[1]
-                            return SmtpObservation.model_validate(seen)
-                        after = await ehlo(conn)
-                        seen["tls"] = describe_session(conn.ssl_object(), ep.server_name or ep.host)
-                        seen["ehlo_after"] = after
-                await conn.send("QUIT")
-                with contextlib.suppress(OSError, TimeoutError, ProtocolError):
-                    await read_reply(conn)
-                seen["exchange_markers"] = tuple(
-                    dict.fromkeys(
-                        [*before.exchange_markers, *(after.exchange_markers if after else ())]
-                    )
-                )
-                return SmtpObservation.model_validate(seen)
-            finally:
-                # The session is over (QUIT answered, or it failed): drop the connection
-                # without a TLS close_notify round trip.
-                conn.abort()
-
-        return await guarded(job, body, settings)
-
-    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> SmtpObservation:
-        """The single attempt's observation, with its transcript and status."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, SmtpObservation) else SmtpObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        implicit = endpoint.protocol.implicit_tls
+        banner = await greet(conn)
+        before = await ehlo(conn)
+        seen: dict[str, object] = {
+            "banner": " ".join(banner.lines),
+            "implicit_tls": implicit,
+            "ehlo_before": before,
+            "starttls_offered": before.starttls,
+            "tls": session_of(conn, endpoint),
+        }
+        after: EhloInfo | None = None
+        if not implicit and before.starttls:
+            await conn.send("STARTTLS")
+            reply = await read_reply(conn)
+            seen["starttls_reply"] = f"{reply.code} {reply.lines[0]}"
+            if reply.code == 220:
+                error = await upgrade(conn, endpoint)
+                if error is not None:
+                    seen["starttls_error"] = error
+                    return SmtpObservation.model_validate(seen)
+                after = await ehlo(conn)
+                seen["tls"] = session_of(conn, endpoint)
+                seen["ehlo_after"] = after
+        await conn.send("QUIT")
+        with contextlib.suppress(OSError, TimeoutError, ProtocolError):
+            await read_reply(conn)
+        seen["exchange_markers"] = tuple(
+            dict.fromkeys([*before.exchange_markers, *(after.exchange_markers if after else ())])
         )
+        return SmtpObservation.model_validate(seen)
