@@ -383,6 +383,18 @@ def test_closed_port_finding(capsys):
     assert doc["endpoints"][0]["status"] == "refused" and rc == 1
 
 
+def test_an_endpoint_that_cannot_be_dialled_is_a_finding(capsys):
+    """A connection that cannot even start (here: a source address this host does not
+    have, so nothing is sent) is graded, not only recorded: PS-TCP-004, exit code 1."""
+    rc, out, _ = cli(
+        capsys, "-f", "json", "-t", "127.0.0.1:25/smtp", "--source-address", "192.0.2.1"
+    )
+    doc = json.loads(out)
+    assert doc["endpoints"][0]["status"] == "error"
+    assert [f["id"] for f in doc["findings"]] == ["PS-TCP-004"]
+    assert "127.0.0.1: " in doc["findings"][0]["evidence"][0] and rc == 1
+
+
 def test_results_round_trip(capsys):
     """The report stage can read the results JSON back into the models."""
     from pathsec.audit.models import AuditResult

@@ -110,6 +110,13 @@ def _filtered(ctx: Context) -> Sequence[str]:
     return [f"connect: {tcp.reason}"] if tcp and tcp.state == "filtered" else []
 
 
+def _not_attempted(ctx: Context) -> Sequence[str]:
+    tcp = ctx.result.observations.tcp
+    if tcp is None or tcp.state != "error":
+        return []
+    return [f"{ctx.target.host}: {tcp.reason}", "no connection was attempted"]
+
+
 def _dialogue_failed(ctx: Context) -> Sequence[str]:
     obs = ctx.app()
     if obs is None or getattr(obs, "status", Status.ok) is Status.ok:
@@ -414,6 +421,16 @@ CHECKS: dict[str, Check] = {
             "Check that the service on this port speaks the expected protocol and is healthy.",
             "检查此端口上的服务是否使用预期协议并运行正常。",
             _dialogue_failed,
+        ),
+        Check(
+            "PS-TCP-004",
+            None,
+            "Endpoint not reachable: the name does not resolve or the connection cannot start",
+            "端点不可达:名称无法解析或无法发起连接",
+            "Fix the host name in the deployment or target list (DNS, hosts file), or the "
+            "local route or source address; the endpoint was not audited.",
+            "修正部署或目标列表中的主机名(DNS、hosts 文件),或本地路由和源地址;该端点未被审核。",
+            _not_attempted,
         ),
         Check(
             "PS-TLS-001",
