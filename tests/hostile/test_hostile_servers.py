@@ -783,10 +783,11 @@ def test_hostile_server(case: Case, tmp_path: Path, capsys) -> None:
         report = ReportInput(result=result, lang=lang)  # type: ignore[arg-type]
         assert_terminal_safe(TableWriter().render(report))
         assert_html_safe(render(ReportFormat.html, report))
-    # The JSON keeps server text verbatim but escaped: it parses, and holds no raw C0 control.
+    # The JSON keeps server text verbatim but escaped: it parses, and holds no raw C0 or C1
+    # control character (U+009B is CSI to some terminals) nor a line separator.
     raw_json = (tmp_path / "result.json").read_text()
     json.loads(raw_json)
-    assert re.search(r"[\x00-\x09\x0b-\x1f]", raw_json) is None
+    assert re.search("[\x00-\x09\x0b-\x1f\x80-\x9f\u2028\u2029]", raw_json) is None
 
 
 def test_job_deadline_cuts_a_server_slow_at_every_step(monkeypatch: pytest.MonkeyPatch) -> None:

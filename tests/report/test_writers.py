@@ -221,3 +221,14 @@ def test_empty_result_renders(fmt: ReportFormat) -> None:
         assert ET.fromstring(text).get("tests") == "0"
     if fmt is ReportFormat.html:
         assert "The run was cut short" in text and "No findings." in text
+
+
+def test_json_escapes_c1_controls_and_line_separators() -> None:
+    """Server text with U+009B (CSI), U+0085 and U+2028 keeps its value but not raw."""
+    from pathsec.jsontext import escape_controls
+
+    text = "banner\x9b31m\x85next\u2028line é 中"
+    out = escape_controls(json.dumps({"banner": text}, ensure_ascii=False))
+    assert json.loads(out) == {"banner": text}
+    assert not any(c in out for c in "\x9b\x85\u2028")
+    assert "é 中" in out  # other non-ASCII text stays readable

@@ -16,6 +16,7 @@ from pathsec.audit.findings import evaluate
 from pathsec.audit.models import AuditResult, FindingSeverity, Target
 from pathsec.audit.profiles import Profile
 from pathsec.gctune import batched_gc
+from pathsec.jsontext import escape_controls
 from pathsec.probes.base import ProbeSettings
 
 
@@ -113,7 +114,7 @@ def worst(result: AuditResult) -> FindingSeverity | None:
 
 def result_json(result: AuditResult) -> str:
     """The results document as JSON text (the documented contract)."""
-    return result.model_dump_json(indent=2) + "\n"
+    return escape_controls(result.model_dump_json(indent=2)) + "\n"
 
 
 def results_schema() -> dict[str, Any]:

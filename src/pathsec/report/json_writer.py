@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
+from pathsec.jsontext import escape_controls
 from pathsec.report.interface import ReportFormat, ReportInput, Writer
 
 
@@ -18,4 +19,4 @@ class JsonWriter(Writer):
     def render(self, report: ReportInput) -> str:
         """``AuditResult.model_dump(mode="json")`` with its ``schema_version``."""
         doc = report.result.model_dump(mode="json")
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return escape_controls(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
