@@ -8,12 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.rcode
-import dns.rdatatype
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.probes.base import (
@@ -82,6 +76,13 @@ class DnsProbe:
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
         """Ask one question."""
+        import dns.asyncquery  # dnspython costs ~45 ms at startup: imported when used
+        import dns.exception
+        import dns.flags
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype  # make_query resolves type names through it
+
         ep = job.endpoint
         rdtype, name = job.variant.split(" ", 1)
 

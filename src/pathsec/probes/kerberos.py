@@ -12,11 +12,6 @@ import secrets
 import struct
 from collections.abc import Mapping, Sequence
 
-from impacket.krb5 import constants
-from impacket.krb5.asn1 import AS_REP, AS_REQ, KRB_ERROR, seq_set, seq_set_iter
-from impacket.krb5.types import KerberosTime, Principal
-from pyasn1.codec.der import decoder, encoder  # type: ignore[import-untyped]
-from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]
 from pydantic import BaseModel
 
 from pathsec.probes.base import (
@@ -61,6 +56,12 @@ class KerberosObservation(Observation):
 
 def as_req(realm: str, principal: str) -> bytes:
     """A DER AS-REQ for ``principal@realm`` (no pre-authentication)."""
+    # impacket's krb5 ASN.1 costs ~45 ms at startup: imported when used
+    from impacket.krb5 import constants
+    from impacket.krb5.asn1 import AS_REQ, seq_set, seq_set_iter
+    from impacket.krb5.types import KerberosTime, Principal
+    from pyasn1.codec.der import encoder  # type: ignore[import-untyped]
+
     cname = Principal(principal, type=constants.PrincipalNameType.NT_PRINCIPAL.value)
     sname = Principal(f"krbtgt/{realm}", type=constants.PrincipalNameType.NT_SRV_INST.value)
     req = AS_REQ()
@@ -85,6 +86,10 @@ def parse_reply(data: bytes) -> dict[str, object]:
     """Decode a KRB-ERROR (or note an AS-REP); raise :class:`ProtocolError` for anything else."""
     if not data:
         raise ProtocolError("empty Kerberos reply")
+    from impacket.krb5.asn1 import AS_REP, KRB_ERROR
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]
+
     if data[0] == 0x7E:
         try:
             err, _ = decoder.decode(data, asn1Spec=KRB_ERROR())

@@ -10,8 +10,6 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from spnego._ntlm_raw import messages as _ntlm
-
 from pathsec.probes import imap, pop3, smtp
 from pathsec.probes.base import (
     Attempt,
@@ -44,6 +42,8 @@ NEGOTIATE_FLAGS = (
 
 def negotiate_message() -> bytes:
     """The NTLMSSP NEGOTIATE message: signature, type 1, flags, empty domain and workstation."""
+    from spnego._ntlm_raw import messages as _ntlm  # pyspnego loads in ~70 ms: only when used
+
     return bytes(_ntlm.Negotiate(flags=NEGOTIATE_FLAGS).pack())
 
 
@@ -81,6 +81,8 @@ def decode_challenge(b64: str) -> NtlmObservation:
         raise ProtocolError("NTLM challenge is not base64") from None
     if len(raw) < 32 or raw[:8] != b"NTLMSSP\x00" or raw[8:12] != b"\x02\x00\x00\x00":
         raise ProtocolError("not an NTLMSSP CHALLENGE message")
+    from spnego._ntlm_raw import messages as _ntlm
+
     try:
         msg = _ntlm.Challenge.unpack(raw)
         info = msg.target_info

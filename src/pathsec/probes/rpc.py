@@ -14,9 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from impacket.dcerpc.v5 import epm, transport
-from impacket.dcerpc.v5.rpcrt import DCERPCException
-from impacket.uuid import uuidtup_to_bin
 from pydantic import BaseModel, Field
 
 from pathsec.probes.base import (
@@ -82,7 +79,19 @@ class _BoundOnce:
         return getattr(self._dce, name)
 
 
+def _load_impacket() -> None:
+    """Import impacket's DCE/RPC modules (~0.1 s) on first use, not when pathsec starts."""
+    import impacket.dcerpc.v5.epm
+    import impacket.dcerpc.v5.rpcrt
+    import impacket.dcerpc.v5.transport
+    import impacket.uuid  # noqa: F401
+
+
 def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
+    from impacket.dcerpc.v5 import epm, transport
+    from impacket.dcerpc.v5.rpcrt import DCERPCException
+    from impacket.uuid import uuidtup_to_bin
+
     trans = transport.DCERPCTransportFactory(f"ncacn_ip_tcp:{ep.host}[{ep.port}]")
     trans.set_connect_timeout(settings.timeout)
     dce = trans.get_dce_rpc()
@@ -150,6 +159,7 @@ class RpcProbe:
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
         """Look up every registered endpoint."""
+        _load_impacket()  # here, not first in the worker threads
 
         async def body(transcript: Transcript) -> BaseModel:
             transcript.add("C", "bind epmapper; ept_lookup (no credentials)")

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from impacket import smb, smb3structs
-from impacket.smbconnection import SMBConnection
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.probes.base import (
@@ -30,15 +27,22 @@ from pathsec.probes.base import (
     guarded,
 )
 
-#: Dialect name -> impacket's dialect constant.
-DIALECTS: dict[str, Any] = {
-    "SMB1": smb.SMB_DIALECT,
-    "2.0.2": smb3structs.SMB2_DIALECT_002,
-    "2.1": smb3structs.SMB2_DIALECT_21,
-    "3.0": smb3structs.SMB2_DIALECT_30,
-    "3.0.2": smb3structs.SMB2_DIALECT_302,
-    "3.1.1": smb3structs.SMB2_DIALECT_311,
+#: Dialect name -> impacket's dialect constant (``smb.SMB_DIALECT``,
+#: ``smb3structs.SMB2_DIALECT_*``), spelled out so that importing this module does not load
+#: impacket (~0.1 s); a test holds them equal to impacket's.
+DIALECTS: dict[str, str | int] = {
+    "SMB1": "NT LM 0.12",
+    "2.0.2": 0x0202,
+    "2.1": 0x0210,
+    "3.0": 0x0300,
+    "3.0.2": 0x0302,
+    "3.1.1": 0x0311,
 }
+
+
+def _load_impacket() -> None:
+    """Import impacket's SMB client on first use, not when pathsec starts."""
+    import impacket.smbconnection  # noqa: F401
 
 
 class DialectResult(BaseModel):
@@ -70,6 +74,9 @@ class SmbObservation(Observation):
 
 
 def _negotiate(ep: Endpoint, name: str, settings: ProbeSettings) -> DialectResult:
+    from impacket import smb, smb3structs
+    from impacket.smbconnection import SMBConnection
+
     try:
         conn = SMBConnection(
             ep.host,
@@ -151,6 +158,7 @@ class SmbProbe:
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
         """Negotiate the one dialect in a worker thread."""
+        _load_impacket()  # here, not first in the worker threads
 
         async def body(transcript: Transcript) -> BaseModel:
             transcript.add("C", f"NEGOTIATE {job.variant}")
