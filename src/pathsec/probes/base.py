@@ -345,7 +345,6 @@ class ByteStream(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False  # the peer sent EOF or the connection is gone
         self.gone = False  # the connection is gone
-        self.error: BaseException | None = None
         self.high_water = high_water
         self._reading_paused = False
         self._writing_paused = False
@@ -374,7 +373,6 @@ class ByteStream(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """The connection is gone: wake every waiter."""
         self.closed = self.gone = True
-        self.error = exc
         self._wake()
         for fut in (self._drain_waiter, self._lost):
             if fut is not None and not fut.done():
