@@ -12,6 +12,7 @@ time, one connection less per endpoint. The engine never prints: it reports to a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -166,9 +167,7 @@ class Engine:
         """The probe's run within the job budget; a probe bug becomes this job's error."""
         budget = self.settings.timeout * JOB_TIMEOUT_FACTOR
         try:
-            if not timed:
-                return await PROBES[job.probe].run(job, self.settings)
-            async with asyncio.timeout(budget):
+            async with asyncio.timeout(budget) if timed else contextlib.nullcontext():
                 return await PROBES[job.probe].run(job, self.settings)
         except TimeoutError:
             reason = f"the dialogue took longer than {budget:g} s in all"
