@@ -20,6 +20,7 @@ from pathsec.audit.targets import parse_target, read_targets_file
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem, PathsecError
+from pathsec.exitcodes import ExitCode
 from pathsec.plan.models import Plan
 from pathsec.probes.base import ProbeSettings, clean_text
 from pathsec.report import ReportFormat, ReportInput, render
@@ -347,9 +348,9 @@ def audit_command(
             f"{len(targets)} endpoints finished; the result says complete: false",
             markup=False,
         )
-        raise typer.Exit(128 + stopped)
+        raise typer.Exit(ExitCode.for_signal(stopped))
     if not result.complete:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.failed)
     top = worst(result)
     if top is not None and top.rank >= fail_on.rank:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.findings)

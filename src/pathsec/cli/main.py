@@ -1,12 +1,15 @@
 """Entry point of the ``pathsec`` command: the typer app and exit-code policy.
 
-Exit codes: 0 success / no finding at or above ``--fail-on``; 1 findings; 2 bad input or
-usage; 3 the run could not complete.
+Exit codes are :class:`pathsec.exitcodes.ExitCode`. Any exception no command expected becomes
+one line and exit 3 (``PATHSEC_DEBUG=1`` prints the traceback), never exit 1, which means
+findings.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -24,11 +27,7 @@ from pathsec.cli import (
     zones_cmd,
 )
 from pathsec.errors import InputError, PathsecError
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_INPUT = 2
-EXIT_FAILED = 3
+from pathsec.exitcodes import ExitCode
 
 app = typer.Typer(
     name="pathsec",
@@ -69,31 +68,48 @@ def run(argv: list[str] | None = None) -> int:
     try:
         # standalone_mode=False returns typer.Exit codes instead of raising them.
         rc = app(args=argv, standalone_mode=False)
-        return rc if isinstance(rc, int) else EXIT_OK
+        return rc if isinstance(rc, int) else ExitCode.ok
     except InputError as exc:
         print(f"pathsec: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return ExitCode.bad_input
     except PathsecError as exc:
         print(f"pathsec: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.failed
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
         print("pathsec: aborted", file=sys.stderr)
-        return 130
+        return ExitCode.interrupted
     except KeyboardInterrupt:
         print("pathsec: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.interrupted
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.ok
     except ClickException as exc:
         # Usage errors (unknown option, bad choice): one line, exit 2.
         if isinstance(exc, NoArgsIsHelpError):
             exc.show(file=sys.stderr)
-            return EXIT_INPUT
+            return ExitCode.bad_input
         print(f"pathsec: error: {exc.format_message()}", file=sys.stderr)
-        return EXIT_INPUT
-    return EXIT_OK
+        return ExitCode.bad_input
+    except Exception as exc:
+        return internal_error(exc)
+    return ExitCode.ok
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report an exception no command expected: one line (or the traceback with
+    ``PATHSEC_DEBUG=1``) and :attr:`ExitCode.failed`."""
+    if os.environ.get("PATHSEC_DEBUG"):
+        traceback.print_exception(exc, file=sys.stderr)
+    text = " ".join(str(exc).split())[:300]
+    detail = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    what = type(exc).__name__ + (f": {detail}" if detail else "")
+    print(
+        f"pathsec: internal error: {what}; set PATHSEC_DEBUG=1 for the traceback",
+        file=sys.stderr,
+    )
+    return ExitCode.failed
 
 
 def entry() -> None:

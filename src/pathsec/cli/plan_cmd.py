@@ -15,6 +15,7 @@ from pathsec.catalog import load_catalog
 from pathsec.cli.common import Lang, OutputFormat, err_console
 from pathsec.cli.tabular import Tabular, print_table, to_csv, to_markdown
 from pathsec.errors import InputError, InputProblem
+from pathsec.exitcodes import ExitCode
 from pathsec.plan import build_plan
 from pathsec.plan.models import Flow, Plan, PlanFinding, Severity
 from pathsec.topology import load_deployment
@@ -211,4 +212,4 @@ def validate_command(
         summary = f"{file}: {errors} error(s), {warnings} warning(s)"
     err_console().print(summary, highlight=False, markup=False)
     if errors:
-        raise typer.Exit(code=1)
+        raise typer.Exit(ExitCode.findings)

@@ -10,6 +10,7 @@ import typer
 
 from pathsec.atomic import write_atomic
 from pathsec.cli.common import emit
+from pathsec.exitcodes import ExitCode
 
 
 def merge_command(
@@ -77,7 +78,7 @@ def baseline_command(
     else:
         emit(text)
     if not result.complete:
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.failed)
 
 
 def register(app: typer.Typer) -> None:
