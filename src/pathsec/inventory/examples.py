@@ -30,9 +30,7 @@ def _summary(text: str) -> str:
         words.append(line.lstrip("#").strip())
     joined = " ".join(w for w in words if w)
     dot = joined.find(". ")
-    sentence = joined if dot < 0 else joined[: dot + 1]
-    colon = sentence.find(": ")
-    return sentence[: colon + 1] if len(sentence) > 110 and colon >= 0 else sentence
+    return joined if dot < 0 else joined[: dot + 1]
 
 
 def examples_folder() -> Traversable:

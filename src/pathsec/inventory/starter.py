@@ -137,7 +137,7 @@ def _server(
     if exchange:
         w(
             "    exchange: 2007-sp3",
-            "TODO: 2007-rtm | 2007-sp1 | 2007-sp2 | 2007-sp3 | \"2003\"" if explain else None,
+            'TODO: 2007-rtm | 2007-sp1 | 2007-sp2 | 2007-sp3 | "2003"' if explain else None,
         )
     w(
         '    windows: "2008"',
