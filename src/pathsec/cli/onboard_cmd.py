@@ -156,8 +156,55 @@ def examples_command(
         write_output(output / e.file_name, e.text, force)
 
 
+def collector_command(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the script here (default: stdout)."),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Print the inventory collector for the Exchange 2007 Management Shell (PowerShell 1.0)."""
+    from pathsec.inventory import collector_script
+
+    text = collector_script()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_output(output, text, force)
+
+
+import_app = typer.Typer(
+    help="Write a draft deployment from an inventory (see: pathsec collector).",
+    no_args_is_help=True,
+)
+
+
+@import_app.command("exchange")
+def import_exchange_command(
+    folder: Annotated[Path, typer.Argument(help="Folder written by Collect-PathsecInventory.ps1.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the draft here (default: stdout)."),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Read the collector's CSV files and write a draft deployment (TODO notes inside)."""
+    from pathsec.inventory import import_exchange
+
+    text, counts = import_exchange(folder)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_output(output, text, force)
+    _say("imported: " + ", ".join(f"{what.replace('_', ' ')} {n}" for what, n in counts.items()))
+    if output is not None:
+        _say(f"next: review the TODOs, then `pathsec validate {output}`")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``init``, ``schema`` and ``examples`` to the CLI."""
+    """Add ``init``, ``schema``, ``examples``, ``collector`` and ``import`` to the CLI."""
     app.command("init")(init_command)
     app.command("schema")(schema_command)
     app.command("examples")(examples_command)
+    app.command("collector")(collector_command)
+    app.add_typer(import_app, name="import")

@@ -13,7 +13,7 @@
 # Get-OrganizationConfig), Active Directory sites, subnets and domain controllers through
 # System.DirectoryServices.ActiveDirectory, DNS, and WMI (Win32_OperatingSystem,
 # Win32_NetworkAdapterConfiguration) on every server. It writes one CSV file per source into
-# OutDir (UTF-8; several values in one cell are separated by ';'), plus Errors.csv with what
+# OutDir (UTF-8; several values in one cell are separated by '|'), plus Errors.csv with what
 # could not be read. Copy the folder to the machine with pathsec and run:
 #
 #     pathsec import exchange pathsec-inventory -o deployment.yaml
@@ -45,7 +45,7 @@ function New-Record([string[]]$Names, [object[]]$Values) {
     $record
 }
 
-# Several values in one cell, separated by ';'.
+# Several values in one cell, separated by '|' (address spaces contain ';').
 function Join-Values($Values) {
     $parts = @()
     foreach ($value in @($Values)) {
@@ -54,7 +54,7 @@ function Join-Values($Values) {
             if ($text.Length -gt 0) { $parts += $text }
         }
     }
-    [string]::Join(';', [string[]]$parts)
+    [string]::Join('|', [string[]]$parts)
 }
 
 # Runs a script block; a terminating error becomes a line of Errors.csv and the run goes on.
