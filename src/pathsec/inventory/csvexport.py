@@ -134,4 +134,5 @@ def _validate(file: str, line: int, model: type[R], row: dict[str, str]) -> R:
         value = row.get(field or "", "")
         shown = value if len(value) <= 60 else value[:57] + "..."
         shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown)
-        raise _fail(file, line, field, f"{err['msg']} (value {shown!r})") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise _fail(file, line, field, f"{message} (value {shown!r})") from None

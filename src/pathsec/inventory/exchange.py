@@ -353,7 +353,7 @@ def _is_ip(text: str) -> bool:
 def _gateway_name(raw: str, taken: set[str]) -> str:
     """A UM IP gateway's display name made into a deployment name (they may have spaces)."""
     cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "-" for c in raw)
-    cleaned = cleaned.strip("-._")[:100] or "gateway"
+    cleaned = "-".join(p for p in cleaned.split("-") if p).strip("._")[:100] or "gateway"
     name = cleaned
     n = 2
     while name.upper() in taken:
