@@ -164,3 +164,25 @@ def test_wheel_ships_examples_collector_and_schemas(tmp_path: Path) -> None:
         "pathsec/catalog/data/catalog.schema.json",
     ):
         assert needed in names, needed
+
+
+def test_readme_getting_started_order() -> None:
+    """demo; init or import; validate; plan; firewall; audit — each a command that exists."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Getting started") :]
+    block = section[section.index("```sh") : section.index("```", section.index("```sh") + 5)]
+    commands = [
+        line.split("pathsec ", 1)[1].split()[0] for line in block.splitlines() if "pathsec " in line
+    ]
+    assert commands == [
+        "demo",
+        "init",
+        "collector",
+        "import",
+        "validate",
+        "plan",
+        "firewall",
+        "audit",
+    ]
+    for command in set(commands):
+        assert run([command, "--help"]) == 0, command
