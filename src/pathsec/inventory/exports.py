@@ -171,9 +171,7 @@ class ExchangeServerRow(_Row):
     version: Annotated[tuple[int, int, int, int], BeforeValidator(_version)] = Field(
         alias="AdminDisplayVersion"
     )
-    edition: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9 ]*$")] = Field(
-        default="", alias="Edition"
-    )
+    edition: Text = Field(default="", alias="Edition")
 
 
 class StorageType(StrEnum):
