@@ -22,6 +22,7 @@ from pathsec.cli import (
     demo_cmd,
     firewall_cmd,
     lab_cmd,
+    onboard_cmd,
     plan_cmd,
     report_cmd,
     zones_cmd,
@@ -36,8 +37,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Commands in pipeline order: catalog, plan/validate, firewall, audit (+ merge, baseline),
-# report/history/diff/store, lab, demo.
+# Commands in pipeline order: init/schema/examples (getting a deployment), catalog,
+# plan/validate, firewall, audit (+ merge, baseline), report/history/diff/store, lab, demo.
+onboard_cmd.register(app)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(plan_cmd.app)
 app.command("firewall")(firewall_cmd.firewall_command)

@@ -23,7 +23,8 @@ from pathsec.topology import load_deployment
 app = typer.Typer()
 
 FileArg = Annotated[
-    Path, typer.Argument(help="Deployment YAML file (see examples/).", show_default=False)
+    Path,
+    typer.Argument(help="Deployment YAML file (start one: pathsec init).", show_default=False),
 ]
 CatalogOpt = Annotated[
     Path | None,
