@@ -87,7 +87,10 @@ ROLE_DESCRIPTIONS: dict[Role, tuple[str, str]] = {
     Role.backup: ("Backup server or agent", "备份服务器"),
     Role.admin: ("Administrator workstation", "管理员工作站"),
     Role.cluster_node: ("Node of a Mailbox cluster (CCR/SCR)", "群集节点 (CCR/SCR)"),
-    Role.dns_resolver: ("DNS resolver an Edge Transport server uses", "边缘传输服务器使用的 DNS 解析器"),
+    Role.dns_resolver: (
+        "DNS resolver an Edge Transport server uses",
+        "边缘传输服务器使用的 DNS 解析器",
+    ),
 }
 
 
