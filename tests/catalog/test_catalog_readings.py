@@ -40,7 +40,9 @@ def test_edge_to_edge_ports_carry_a_direction_with_the_seeds_quote() -> None:
 
 
 def test_587_is_tcp_with_an_inferred_basis() -> None:
-    port = next(p for p in load_builtin().path("transport.smtp_client_to_hub").ports if p.port == 587)
+    port = next(
+        p for p in load_builtin().path("transport.smtp_client_to_hub").ports if p.port == 587
+    )
     assert port.protocol == "tcp"
     assert port.protocol_basis is not None and port.protocol_basis.kind is BasisKind.inferred
     assert "RFC 6409" in (port.protocol_basis.reason or "")
