@@ -98,7 +98,11 @@ def check_references(dep: Deployment, doc: LocatedYaml | None = None) -> None:
     c = _Checker(doc)
     c.unique(((s.name, ("sites", i, "name")) for i, s in enumerate(dep.sites)), "site")
     c.unique(((z.name, ("zones", i, "name")) for i, z in enumerate(dep.zones)), "zone")
+    # Objects the deployment declares with a default name come first, so a clash is
+    # reported on the object that takes the name.
     endpoints: list[tuple[str, tuple[str | int, ...]]] = []
+    implicit = implicit_hosts(dep)
+    endpoints.extend((n, loc) for n, loc in implicit if loc[0] != "certificate_checks")
     for key in (
         "servers",
         "client_populations",
@@ -111,8 +115,16 @@ def check_references(dep: Deployment, doc: LocatedYaml | None = None) -> None:
             endpoints.append((item.name, (key, i, "name")))
     for i, pub in enumerate(dep.publishers):
         endpoints.append((pub.name, ("publishers", i, "name")))
-    for obj, loc in implicit_hosts(dep):
-        endpoints.append((obj, loc))
+    for name, loc in implicit:
+        if loc[0] != "certificate_checks":
+            continue
+        for other, where in endpoints:
+            if other == name:
+                c.fail(
+                    where,
+                    f"{name!r} names the host Edge servers check certificate revocation "
+                    "against (certificate_checks.name); rename one of them",
+                )
     c.unique(endpoints, "name")
     c.unique(((f.name, ("firewalls", i, "name")) for i, f in enumerate(dep.firewalls)), "firewall")
     c.unique(((k.name, ("clusters", i, "name")) for i, k in enumerate(dep.clusters)), "cluster")
