@@ -110,8 +110,7 @@ CASES = {
         "'EX1' is not an Edge Transport server",
     ),
     "resolver outside its zone": (
-        SMALL
-        + "internet_mail:\n  resolvers:\n    zone: perimeter\n    addresses: [10.1.0.53]\n",
+        SMALL + "internet_mail:\n  resolvers:\n    zone: perimeter\n    addresses: [10.1.0.53]\n",
         "    addresses: [10.1.0.53]",
         1,
         "internet_mail.resolvers.addresses[0]",
