@@ -33,6 +33,7 @@ from pathsec.plan.models import HostKind, Plan
 
 pytestmark = pytest.mark.root
 
+SMALL = REPO / "examples" / "small.yaml"
 TIMEOUT = 1.5  # seconds an unplanned probe waits before it counts as dropped
 PLANNED_TIMEOUT = 5.0  # a planned probe may need neighbour discovery on two routers first
 
@@ -246,7 +247,9 @@ def _v6(zone: int, host: int) -> str:
     return f"fd00:213::{zone:x}:{host:x}"
 
 
-def relocate(plan: Plan, host_firewalls: frozenset[str]) -> tuple[Plan, dict[str, tuple[str, ...]]]:
+def relocate(
+    plan: Plan, host_firewalls: frozenset[str] = frozenset({"DC1"})
+) -> tuple[Plan, dict[str, tuple[str, ...]]]:
     """The plan with namespace addresses and host firewalls on ``host_firewalls``; and each
     host's interface addresses (one per family it has)."""
     zone_idx = {z.name: i for i, z in enumerate(plan.zones, start=1)}
