@@ -4,6 +4,7 @@ the Exchange 2010 edition's values and the operational rows, each with its basis
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -115,3 +116,25 @@ def test_model_rejects_a_protocol_basis_without_a_protocol() -> None:
     port["protocol_basis"] = {"kind": "inferred", "reason": "x"}
     with pytest.raises(ValidationError, match="protocol_basis explains"):
         Catalog.model_validate(doc)
+
+
+def test_cli_lists_operational_rows_apart_and_shows_readings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pathsec.cli.main import run
+
+    assert run(["catalog", "--format", "json"]) == 0
+    reference = json.loads(capsys.readouterr().out)["paths"]
+    assert len(reference) == 52 and not [p for p in reference if p["section"] == "operational"]
+    assert run(["catalog", "--section", "operational", "--format", "json"]) == 0
+    ops = json.loads(capsys.readouterr().out)["paths"]
+    assert len(ops) == 8 and all(p["basis"]["kind"] == "operational" for p in ops)
+    assert run(["catalog", "show", "operational.dc_replication"]) == 0
+    assert "KB 179442" in capsys.readouterr().out
+    assert run(["catalog", "show", "transport.edge_to_edge", "-f", "csv"]) == 0
+    shown = capsys.readouterr().out
+    assert "outbound → certificate_revocation" in shown and "both → destination" in shown
+    assert run(["catalog", "show", "unified_messaging.web_service", "-f", "csv"]) == 0
+    assert "basis (destination)" in capsys.readouterr().out
+    assert run(["catalog", "--section", "transport"]) == 0
+    assert " § " in capsys.readouterr().out.replace("│", " ")
