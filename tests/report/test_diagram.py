@@ -1,4 +1,4 @@
-"""Geometry of the data-path diagram on a real-sized plan (examples/two-sites.yaml, 339 flows)."""
+"""Geometry of the data-path diagram on a real-sized plan (examples/two-sites.yaml, 342 flows)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_one_edge_per_flow_and_one_chip_per_local_flow() -> None:
     _, checks, d = _two_sites()
     local = {c.anchor for c in checks if c.flow and c.flow.source == c.flow.destination}
     remote = {c.anchor for c in checks if c.flow and c.flow.source != c.flow.destination}
-    assert len(local) == 22 and len(remote) == 339 - 22
+    assert len(local) == 22 and len(remote) == 342 - 22
     edges = [e.anchor for e in d.edges]
     chips = [c.anchor for b in d.boxes for c in b.chips]
     assert len(edges) == len(set(edges)) and set(edges) == remote
@@ -176,7 +176,7 @@ def test_html_links_every_edge_and_chip_to_its_detail(lang: str) -> None:
     ids = set(re.findall(r'id="([^"]+)"', page))
     edges = re.findall(r'<a href="#([^"]+)" class="edge-link"', page)
     chips = re.findall(r'<a href="#([^"]+)" class="chip-link"', page)
-    assert len(edges) == 339 - 22 and len(chips) == 22
+    assert len(edges) == 342 - 22 and len(chips) == 22
     assert all(a in ids for a in edges + chips)
     # Tooltips name the flow id, the path, the port and the status.
     title = re.search(r'class="edge-link" data-status="(\w+)"><title>([^<]*)</title>', page)

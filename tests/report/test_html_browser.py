@@ -216,7 +216,7 @@ def test_large_diagram_in_chromium(browser: Any, tmp_path: Path) -> None:
 
     edges = page.locator("a.edge-link")
     chips = page.locator("a.chip-link")
-    assert edges.count() == 339 - 22 and chips.count() == 22
+    assert edges.count() == 342 - 22 and chips.count() == 22
     # Every edge and every chip can be clicked somewhere along it.
     hidden = page.evaluate(
         f"() => {{ const f = {CLICKABLE_POINT};"

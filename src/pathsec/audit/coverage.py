@@ -122,6 +122,11 @@ _RPC_HOW = (
 )
 
 
+def _article(kind: str) -> str:
+    words = kind.replace("_", " ")
+    return ("an " if words[:1] in "aeiou" else "a ") + words
+
+
 def _flow_gaps(flow: Flow, dest: HostInfo | None) -> list[tuple[str, str]]:
     """(reason, how) for every aspect of a flow a probe cannot see."""
     gaps: list[tuple[str, str]] = []
@@ -180,7 +185,7 @@ def _flow_gaps(flow: Flow, dest: HostInfo | None) -> list[tuple[str, str]]:
     if dest is not None and dest.kind not in SERVER_KINDS:
         gaps.append(
             (
-                f"destination {dest.name} is a {dest.kind.value.replace('_', ' ')}: nothing of "
+                f"destination {dest.name} is {_article(dest.kind.value)}: nothing of "
                 "ours listens there to probe",
                 "Check the sending server's connector or client configuration and its logs.",
             )

@@ -26,6 +26,8 @@ class Section(StrEnum):
     mailbox = "mailbox"
     client_access = "client_access"
     unified_messaging = "unified_messaging"
+    #: Flows an administrator needs that the reference does not list (``Catalog.operational``).
+    operational = "operational"
 
 
 class Role(StrEnum):
@@ -50,6 +52,7 @@ class Role(StrEnum):
     backup = "backup"
     admin = "admin"
     cluster_node = "cluster_node"
+    dns_resolver = "dns_resolver"
 
 
 ROLE_DESCRIPTIONS: dict[Role, tuple[str, str]] = {
@@ -84,6 +87,10 @@ ROLE_DESCRIPTIONS: dict[Role, tuple[str, str]] = {
     Role.backup: ("Backup server or agent", "备份服务器"),
     Role.admin: ("Administrator workstation", "管理员工作站"),
     Role.cluster_node: ("Node of a Mailbox cluster (CCR/SCR)", "群集节点 (CCR/SCR)"),
+    Role.dns_resolver: (
+        "DNS resolver an Edge Transport server uses",
+        "边缘传输服务器使用的 DNS 解析器",
+    ),
 }
 
 
@@ -152,7 +159,11 @@ class BasisKind(StrEnum):
 
     source = "source"
     english_original = "english_original"
+    #: The Exchange 2010 edition of the reference (Exchange Network Port Reference), same row.
+    exchange_2010_edition = "exchange_2010_edition"
     inferred = "inferred"
+    #: Beyond the reference: a flow administrators need, with its KB or TechNet reference.
+    operational = "operational"
 
 
 class Text(Frozen):
@@ -182,6 +193,32 @@ class Basis(Frozen):
         return self
 
 
+class Direction(StrEnum):
+    """Which way a port of a path is opened."""
+
+    #: As the path: source to destination, and back where the path is bidirectional.
+    both = "both"
+    #: Only from the path's source role outwards, never towards it.
+    outbound = "outbound"
+
+
+class Towards(StrEnum):
+    """Whom a port of a path reaches."""
+
+    destination = "destination"
+    #: The certificate revocation (CRL) distribution points of the peer's certificate.
+    certificate_revocation = "certificate_revocation"
+
+
+class PortDirection(Frozen):
+    """How a port of a path is read: its direction and whom it reaches, with the basis."""
+
+    direction: Direction
+    towards: Towards = Towards.destination
+    quote_zh: str = Field(min_length=1, description="The seed's words the reading rests on.")
+    basis: Basis
+
+
 class Port(Frozen):
     """One port of a path: a number or a range kind, with the label the source attaches."""
 
@@ -192,11 +229,25 @@ class Port(Frozen):
     rule: str | None = Field(
         default=None, description="Rule id when the port comes from a note, not the table cell."
     )
+    protocol_basis: Basis | None = Field(
+        default=None,
+        description="How the protocol was established where the seed names none (null: read "
+        "from the seed, or none given).",
+    )
+    direction: PortDirection | None = Field(
+        default=None,
+        description="Direction and target of this port when they differ from the path's "
+        "(null: as the path).",
+    )
 
     @model_validator(mode="after")
     def _number_or_range(self) -> Port:
         if (self.port is None) == (self.range is None):
             raise ValueError("give exactly one of 'port' and 'range'")
+        if self.protocol_basis is not None and (
+            self.protocol is None or self.protocol_basis.kind is BasisKind.source
+        ):
+            raise ValueError("protocol_basis explains a protocol the seed does not name")
         return self
 
     def display(self) -> str:
@@ -272,12 +323,24 @@ class DataPath(Frozen):
     conditions: tuple[Condition, ...] = ()
     notes: tuple[Text, ...] = ()
     rules: tuple[str, ...] = ()
+    destination_basis: Basis | None = Field(
+        default=None,
+        description="Where the seed names no destination: how the destination role was chosen.",
+    )
+    basis: Basis | None = Field(
+        default=None,
+        description="Rows beyond the reference (section 'operational'): kind operational and "
+        "the KB or TechNet reference.",
+    )
 
     @model_validator(mode="after")
     def _default_within_supported(self) -> DataPath:
         missing = set(self.default_auth) - set(self.supported_auth)
         if missing:
             raise ValueError(f"default_auth not in supported_auth: {sorted(missing)}")
+        operational = self.section is Section.operational
+        if operational != (self.basis is not None and self.basis.kind is BasisKind.operational):
+            raise ValueError("a path has basis 'operational' exactly when its section is")
         return self
 
 
@@ -325,10 +388,21 @@ class Catalog(Frozen):
     source: SourceInfo
     paths: tuple[DataPath, ...]
     rules: tuple[Rule, ...]
+    operational: tuple[DataPath, ...] = Field(
+        default=(),
+        description="Flows beyond the reference that administrators need (section "
+        "'operational', basis 'operational'); planned only on request, always labelled.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
-        path_ids = [p.id for p in self.paths]
+        for p in self.paths:
+            if p.section is Section.operational:
+                raise ValueError(f"path {p.id}: operational rows belong under 'operational'")
+        for p in self.operational:
+            if p.section is not Section.operational:
+                raise ValueError(f"operational row {p.id}: section must be 'operational'")
+        path_ids = [p.id for p in (*self.paths, *self.operational)]
         rule_ids = [r.id for r in self.rules]
         for kind, ids in (("path", path_ids), ("rule", rule_ids)):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -336,7 +410,7 @@ class Catalog(Frozen):
                 raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
         known_rules = set(rule_ids)
         known_paths = set(path_ids)
-        for p in self.paths:
+        for p in (*self.paths, *self.operational):
             refs = list(p.rules) + [c.rule for c in p.conditions if c.rule]
             refs += [c.rule for c in p.encryption.conditions if c.rule]
             refs += [pt.rule for pt in p.ports if pt.rule]
@@ -350,8 +424,8 @@ class Catalog(Frozen):
         return self
 
     def path(self, path_id: str) -> DataPath:
-        """Return the path with ``path_id`` or raise KeyError."""
-        for p in self.paths:
+        """Return the path (reference or operational row) with ``path_id`` or raise KeyError."""
+        for p in (*self.paths, *self.operational):
             if p.id == path_id:
                 return p
         raise KeyError(path_id)

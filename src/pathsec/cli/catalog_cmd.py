@@ -82,7 +82,8 @@ def _yes_no(value: bool | str, lang: Lang) -> str:
 
 
 def _mark(kind: str) -> str:
-    return {"source": "", "english_original": " †", "inferred": " ‡"}[kind]
+    marks = {"source": "", "english_original": " †", "exchange_2010_edition": " §"}
+    return marks.get(kind, " ◇" if kind == "operational" else " ‡")
 
 
 def _role(role: Role, lang: Lang) -> str:
@@ -114,9 +115,13 @@ def path_row(p: DataPath, lang: Lang) -> list[str]:
 
 def _legend(lang: Lang) -> str:
     if lang is Lang.zh:
-        return "† 英文原版 (TechNet bb331973) 的值;‡ 推断的值 (见 pathsec catalog show ID)"
+        return (
+            "† 英文原版 (TechNet bb331973) 的值;§ Exchange 2010 版的同一行;"
+            "‡ 推断的值;◇ 参考之外的运维数据路径 (见 pathsec catalog show ID)"
+        )
     return (
-        "† from the English original (TechNet bb331973); ‡ inferred (see pathsec catalog show ID)"
+        "† from the English original (TechNet bb331973); § from the Exchange 2010 edition, same "
+        "row; ‡ inferred; ◇ operational, beyond the reference (see pathsec catalog show ID)"
     )
 
 
@@ -215,6 +220,26 @@ def catalog_show(
     rows.append(["依据 (加密)" if zh else "basis (supported)", _basis(enc.supported_basis)])
     rows.append(["依据 (默认)" if zh else "basis (by default)", _basis(enc.by_default_basis)])
     rows.append(["范围" if zh else "scope", p.scope.value])
+    if p.destination_basis is not None:
+        rows.append(["依据 (目标)" if zh else "basis (destination)", _basis(p.destination_basis)])
+    if p.basis is not None:
+        rows.append(["依据 (数据路径)" if zh else "basis (path)", _basis(p.basis)])
+    for pt in p.ports:
+        if pt.protocol_basis is not None:
+            rows.append(
+                [
+                    f"{pt.display()}: " + ("依据 (协议)" if zh else "basis (protocol)"),
+                    _basis(pt.protocol_basis),
+                ]
+            )
+        if pt.direction is not None:
+            d = pt.direction
+            rows.append(
+                [
+                    f"{pt.display()}: " + ("方向" if zh else "direction"),
+                    f"{d.direction.value} → {d.towards.value} ({_basis(d.basis)}) 「{d.quote_zh}」",
+                ]
+            )
     for c in (*p.conditions, *enc.conditions):
         rows.append(["条件" if zh else "condition", (c.zh if zh and c.zh else c.en)])
     for n in p.notes:

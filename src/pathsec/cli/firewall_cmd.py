@@ -25,7 +25,7 @@ _PROTOCOL_CHOICES: dict[str, tuple[L4, ...]] = {
 }
 
 
-def load_plan(file: Path, catalog: Path | None = None) -> Plan:
+def load_plan(file: Path, catalog: Path | None = None, with_operational: bool = False) -> Plan:
     """A plan from a deployment YAML (planned now) or from a plan JSON file."""
     if file.suffix == ".json":
         try:
@@ -36,7 +36,9 @@ def load_plan(file: Path, catalog: Path | None = None) -> Plan:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
             raise InputError(InputProblem(str(file), None, field or None, err["msg"])) from exc
-    return build_plan(load_catalog(catalog), load_deployment(file), str(file))
+    return build_plan(
+        load_catalog(catalog), load_deployment(file), str(file), with_operational=with_operational
+    )
 
 
 def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
@@ -91,6 +93,13 @@ def firewall_command(
     catalog: Annotated[
         Path | None, typer.Option("--catalog", help="Catalog YAML instead of the built-in one.")
     ] = None,
+    with_operational: Annotated[
+        bool,
+        typer.Option(
+            "--with-operational",
+            help="Also open the operational flows beyond the reference (see pathsec plan).",
+        ),
+    ] = False,
 ) -> None:
     """Write least-privilege firewall rules for the planned flows of a deployment."""
     if firewall is not None and host is not None:
@@ -99,7 +108,7 @@ def firewall_command(
                 "<command line>", None, "--firewall", "give --firewall or --host, not both"
             )
         )
-    plan = load_plan(file, catalog)
+    plan = load_plan(file, catalog, with_operational)
     options = GeneratorOptions(
         catalog=load_catalog(catalog), protocols=parse_protocols(protocol or [])
     )

@@ -201,7 +201,7 @@ def _catalog_path(flow: Flow, options: GeneratorOptions, ctx: _Lookups | None = 
         found = ctx.paths.get(flow.path_id)
         if found is not None:
             return found
-    for p in options.catalog.paths:
+    for p in (*options.catalog.paths, *options.catalog.operational):
         if p.id == flow.path_id:
             return p
     raise FirewallError(f"{flow_label(flow)}: catalog path {flow.path_id!r} is not in the catalog")
@@ -297,7 +297,7 @@ class _Lookups:
         for h in plan.hosts:
             self.hosts.setdefault(h.name, h)  # Plan.host: the first of that name
         self.paths: dict[str, DataPath] = {}
-        for p in options.catalog.paths:
+        for p in (*options.catalog.paths, *options.catalog.operational):
             self.paths.setdefault(p.id, p)
         self.families: dict[tuple[str, str], tuple[FamilyMatch, ...]] = {}
         self.zones: dict[tuple[int, tuple[str, ...], str, str], tuple[str | None, str | None]] = {}

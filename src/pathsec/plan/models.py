@@ -39,6 +39,18 @@ class HostKind(StrEnum):
     backup = "backup"
     admin = "admin"
     partner = "partner"
+    internet_mail = "internet_mail"  # any mail server on the internet (internet_mail)
+    crl_endpoint = "crl_endpoint"  # CRL distribution points Edge servers check
+    dns_resolver = "dns_resolver"
+    publisher = "publisher"  # reverse proxy, load balancer or NAT publishing Client Access
+
+
+class FlowBasis(StrEnum):
+    """Where a flow comes from: the reference's row, a reading beyond its cells, or beyond it."""
+
+    reference = "reference"
+    inferred = "inferred"  # a destination, protocol or direction the seed does not state
+    operational = "operational"  # a flow the reference does not list (with its KB/TechNet)
 
 
 class PortSpan(_Frozen):
@@ -137,6 +149,18 @@ class Flow(_Frozen):
         default=(), description="Names of network firewalls the flow passes, in order."
     )
     reason: str | None = Field(default=None, description="Why this flow exists, when not obvious.")
+    basis: FlowBasis = Field(
+        default=FlowBasis.reference,
+        description="reference: a row of the reference as it stands; inferred: a reading the "
+        "seed does not state (basis_note says which); operational: beyond the reference.",
+    )
+    basis_note: str | None = Field(
+        default=None, description="The reason or KB/TechNet reference of a non-reference basis."
+    )
+    deviation: str | None = Field(
+        default=None,
+        description="Set on flows a deployment exception removed (Plan.removed_flows): why.",
+    )
 
 
 class PlanFinding(_Frozen):
@@ -161,6 +185,11 @@ class Plan(_Frozen):
     firewalls: tuple[FirewallInfo, ...] = ()
     flows: tuple[Flow, ...]
     findings: tuple[PlanFinding, ...] = ()
+    removed_flows: tuple[Flow, ...] = Field(
+        default=(),
+        description="Flows of the reference the deployment's exceptions leave out, each with "
+        "its deviation; no firewall opens them.",
+    )
 
     def host(self, name: str) -> HostInfo:
         """The host called ``name`` (KeyError when absent)."""
