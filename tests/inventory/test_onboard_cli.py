@@ -116,7 +116,12 @@ def test_plan_json_validates_against_plan_schema(capsys: pytest.CaptureFixture[s
 def test_examples_are_one_copy_inside_the_package() -> None:
     link = ROOT / "examples"
     assert link.is_symlink() and link.resolve() == (ROOT / "src/pathsec/examples").resolve()
-    assert {e.name for e in list_examples()} == {"small", "two-sites", "unsupported"}
+    assert {e.name for e in list_examples()} == {
+        "internet-facing",
+        "small",
+        "two-sites",
+        "unsupported",
+    }
 
 
 def test_examples_list_print_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,12 +132,13 @@ def test_examples_list_print_copy(tmp_path: Path, capsys: pytest.CaptureFixture[
     rc, _, _ = cli(capsys, "examples", "-o", str(tmp_path / "ex"))
     assert rc == 0
     assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == [
+        "internet-facing.yaml",
         "small.yaml",
         "two-sites.yaml",
         "unsupported.yaml",
     ]
     rc, _, err = cli(capsys, "examples", "nope")
-    assert rc == 2 and "known: small, two-sites, unsupported" in err
+    assert rc == 2 and "known: internet-facing, small, two-sites, unsupported" in err
 
 
 def test_help_texts_do_not_point_to_a_folder_a_wheel_lacks(
@@ -154,6 +160,7 @@ def test_wheel_ships_examples_collector_and_schemas(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("pathsec-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
+        "pathsec/examples/internet-facing.yaml",
         "pathsec/examples/small.yaml",
         "pathsec/examples/two-sites.yaml",
         "pathsec/examples/unsupported.yaml",
