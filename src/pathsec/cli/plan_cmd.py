@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,17 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of headers and m
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
 ]
+
+
+class PlanFormat(StrEnum):
+    """Output formats of ``pathsec plan``: the tabular ones and the HTML plan report."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
 
 FLOW_HEADERS = {
     Lang.en: ["path", "source", "destination", "port", "default auth", "encryption", "crosses"],
@@ -138,9 +150,10 @@ def _findings_table(plan: Plan, lang: Lang) -> Tabular:
 @app.command("plan")
 def plan_command(
     file: FileArg,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        OutputFormat.table
-    ),
+    fmt: Annotated[
+        PlanFormat,
+        typer.Option("--format", "-f", help="Output format (html: the plan report, one page)."),
+    ] = PlanFormat.table,
     lang: LangOpt = Lang.en,
     src: Annotated[
         str | None, typer.Option("--from", help="Only flows from this host or zone.")
@@ -159,14 +172,18 @@ def plan_command(
     flows = select_flows(plan, src, dst, path_id)
     title = ("流" if lang is Lang.zh else "Flows") + f" ({len(flows)})"
     table = Tabular(FLOW_HEADERS[lang], [flow_row(f, lang) for f in flows], title)
-    if fmt is OutputFormat.json:
+    if fmt is PlanFormat.json:
         data = plan.model_copy(update={"flows": flows}).model_dump(mode="json")
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    elif fmt is OutputFormat.csv:
+    elif fmt is PlanFormat.html:
+        from pathsec.report.plan_html import render_plan_html
+
+        text = render_plan_html(plan.model_copy(update={"flows": flows}), lang.value)
+    elif fmt is PlanFormat.csv:
         text = to_csv(
             Tabular(["id", *FLOW_HEADERS[lang]], [[f.id, *flow_row(f, lang)] for f in flows])
         )
-    elif fmt is OutputFormat.markdown:
+    elif fmt is PlanFormat.markdown:
         text = to_markdown(table) + "\n" + to_markdown(_findings_table(plan, lang))
     else:
         text = _rich_text([table])
