@@ -398,6 +398,50 @@ def test_plan_report_at_scale(browser: Any, demo_dir: Path, tmp_path: Path, size
     page.close()
 
 
+def test_demo_report_in_chromium(browser: Any, demo_dir: Path) -> None:
+    """The report ``pathsec demo`` writes: plan sections coloured by the audit, grouped findings."""
+    results = json.loads((demo_dir / "results.json").read_text("utf-8"))
+    plan = load_plan(demo_dir / "deployment.yaml")
+    o = Opened(browser, demo_dir / "report.html")
+    page = o.page
+    svg = page.locator("#diagram-svg")
+    assert o.seconds < 2.0
+    assert svg.evaluate(GEOMETRY) == []
+    drawn = page.evaluate(DRAWN_FLOWS)
+    assert sorted(f for fs in drawn["edges"] + drawn["chips"] for f in fs) == sorted(
+        f.id for f in plan.flows
+    )
+    statuses = set(
+        page.evaluate(
+            "() => Array.from(document.querySelectorAll('#diagram-svg .edge-link'))"
+            ".map(e => e.getAttribute('data-status'))"
+        )
+    )
+    assert "finding" in statuses and statuses <= {"pass", "finding", "closed", "not_observable"}
+    # Findings: one row per endpoint and check; the counts are the results document's.
+    rows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#findings-table tbody tr')).map(r => ["
+        "r.dataset.id, r.dataset.host, r.dataset.port, r.dataset.protocol, Number(r.dataset.count),"
+        " r.dataset.severity])"
+    )
+    keys = [tuple(r[:4]) for r in rows]
+    assert len(keys) == len(set(keys)) < len(results["findings"])
+    assert sum(r[4] for r in rows) == len(results["findings"])
+    assert page.locator("#shown-count").inner_text() == str(len(results["findings"]))
+    for sev in ("critical", "high", "medium", "low", "info"):
+        n = sum(1 for f in results["findings"] if f["severity"] == sev)
+        card = page.locator(f"[data-severity-count={sev}] .n").inner_text()
+        assert card == str(n) == str(sum(r[4] for r in rows if r[5] == sev))
+    basic = [r for r in rows if r[0] == "PS-HTTP-001"]
+    assert basic and basic[0][4] > 1, "Basic over plain HTTP: one row for its paths"
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.locator("#diagram").screenshot(path=str(ARTIFACTS / "demo-report-diagram.png"))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "demo-report.png"))
+    o.clean()
+    page.close()
+
+
 def test_plan_report_interaction(browser: Any, tmp_path: Path) -> None:
     """Filters redraw, zoom and pan, the flows and rules tables, Chinese (two-site example)."""
     plan = load_plan(REPO / "examples" / "two-sites-large.yaml")
@@ -408,6 +452,18 @@ def test_plan_report_interaction(browser: Any, tmp_path: Path) -> None:
     svg = page.locator("#diagram-svg")
     zone_of = {h.name: h.zone for h in plan.hosts}
     all_edges = page.locator(".edge-link").count()
+    # The geometry check can fail: a box moved onto another, or out of the frame, is seen.
+    assert svg.evaluate(GEOMETRY) == []
+    moved = svg.evaluate(
+        """svg => { const r = svg.querySelectorAll(".node rect.box");
+        const keep = [r[1].getAttribute("y"), r[2].getAttribute("x")];
+        r[1].setAttribute("y", r[0].getAttribute("y")); r[2].setAttribute("x", "-5000");
+        const found = (GEOMETRY)(svg);
+        r[1].setAttribute("y", keep[0]); r[2].setAttribute("x", keep[1]);
+        return found; }""".replace("GEOMETRY", GEOMETRY)
+    )
+    assert any(m.startswith("box overlap") for m in moved)
+    assert any(m.startswith("outside the frame") for m in moved)
 
     # A zone filter redraws: only that zone's flows, fewer edges, still a sound drawing.
     page.select_option("select[data-dfilter=zone]", label="voice (voice network)")
