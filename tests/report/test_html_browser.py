@@ -398,6 +398,23 @@ def test_plan_report_at_scale(browser: Any, demo_dir: Path, tmp_path: Path, size
     page.close()
 
 
+@pytest.mark.parametrize("example", sorted(p.name for p in (REPO / "examples").glob("*.yaml")))
+def test_every_example_draws_soundly(browser: Any, tmp_path: Path, example: str) -> None:
+    plan = load_plan(REPO / "examples" / example)
+    path = tmp_path / "plan.html"
+    path.write_text(render_plan_html(plan, "zh"), "utf-8")
+    o = Opened(browser, path)
+    svg = o.page.locator("#diagram-svg")
+    assert svg.evaluate(GEOMETRY) == []
+    drawn = o.page.evaluate(DRAWN_FLOWS)
+    assert sorted(f for fs in drawn["edges"] + drawn["chips"] for f in fs) == sorted(
+        f.id for f in plan.flows
+    )
+    assert svg.evaluate(MIN_TEXT_PX) >= 10
+    o.clean()
+    o.page.close()
+
+
 def test_demo_report_in_chromium(browser: Any, demo_dir: Path) -> None:
     """The report ``pathsec demo`` writes: plan sections coloured by the audit, grouped findings."""
     results = json.loads((demo_dir / "results.json").read_text("utf-8"))

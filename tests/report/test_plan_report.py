@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pathsec.catalog import load_builtin
 from pathsec.catalog.models import ROLE_DESCRIPTIONS, Auth, Mechanism, Role
 from pathsec.firewall.interface import GeneratorOptions, Selection
 from pathsec.firewall.rules import enforcement_points
@@ -93,9 +94,7 @@ def test_rules_are_the_firewall_stage_s_and_refused_flows_do_not_fail_the_report
     open_flows = [f for f in plan.flows if f.protocol is None and not f.local]
     assert open_flows, "two-sites.yaml has flows without a protocol (random ports)"
     # What the firewall stage writes when told the protocol of those flows, less them.
-    options = GeneratorOptions(
-        catalog=__import__("pathsec.catalog", fromlist=["load_builtin"]).load_builtin()
-    )
+    options = GeneratorOptions(catalog=load_builtin())
     without = plan.model_copy(update={"flows": tuple(f for f in plan.flows if f not in open_flows)})
     stage = {p.name: p for p in enforcement_points(without, Selection(), options)}
     for p in points:
@@ -166,8 +165,6 @@ def test_chinese_names_every_term_of_the_plan() -> None:
         for f in _plan(name).flows
         if f.label
     }
-    from pathsec.catalog import load_builtin
-
     labels |= {p.label for path in load_builtin().paths for p in path.ports if p.label}
     assert not [x for x in sorted(labels) if x not in TABLES["port_label"]]
     # The seed's own names for the Exchange server roles.
