@@ -16,6 +16,7 @@ from pathsec.catalog.models import ROLE_DESCRIPTIONS, Auth, Mechanism, Role
 from pathsec.firewall.interface import GeneratorOptions, Selection
 from pathsec.firewall.rules import enforcement_points
 from pathsec.plan.models import HostKind, Plan
+from pathsec.probes.base import Status
 from pathsec.report.html_page import assets
 from pathsec.report.load import load_plan
 from pathsec.report.plan_html import render_plan_html
@@ -156,6 +157,7 @@ def test_chinese_names_every_term_of_the_plan() -> None:
         ("host_kind", HostKind),
         ("auth", Auth),
         ("mechanism", Mechanism),
+        ("endpoint_status", Status),
     ):
         missing = [m.value for m in enum if m.value not in TABLES[vocab]]  # type: ignore[attr-defined]
         assert not missing, f"{vocab} without a translation: {missing}"

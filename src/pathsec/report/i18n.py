@@ -93,6 +93,8 @@ LABELS: dict[str, Text] = {
         ("crossing", "Flows crossing", "经过的流"),
         ("rules", "Rules", "规则"),
         ("refused", "Refused", "拒绝"),
+        ("rules_word", "rules", "条规则"),
+        ("refused_word", "refused", "个拒绝"),
         ("site", "Site", "站点"),
         ("roles", "Roles", "角色"),
         ("addresses", "Addresses", "地址"),

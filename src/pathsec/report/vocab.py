@@ -15,7 +15,14 @@ from typing import Literal
 from pathsec.audit.models import Text
 
 Vocabulary = Literal[
-    "role", "zone_kind", "host_kind", "auth", "mechanism", "port_label", "plan_severity"
+    "role",
+    "zone_kind",
+    "host_kind",
+    "auth",
+    "mechanism",
+    "port_label",
+    "plan_severity",
+    "endpoint_status",
 ]
 
 
@@ -133,6 +140,20 @@ PLAN_SEVERITIES = _table(
     ]
 )
 
+#: How a probe's attempt ended (``pathsec.probes.base.Status``).
+ENDPOINT_STATUS = _table(
+    [
+        ("ok", "answered", "已应答"),
+        ("refused", "connection refused", "连接被拒绝"),
+        ("timeout", "timed out", "超时"),
+        ("reset", "connection reset", "连接被重置"),
+        ("tls_error", "TLS error", "TLS 错误"),
+        ("protocol_error", "protocol error", "协议错误"),
+        ("error", "error", "错误"),
+        ("skipped", "skipped", "已跳过"),
+    ]
+)
+
 TABLES: Mapping[Vocabulary, Mapping[str, Text]] = {
     "role": ROLES,
     "zone_kind": ZONE_KINDS,
@@ -141,6 +162,7 @@ TABLES: Mapping[Vocabulary, Mapping[str, Text]] = {
     "mechanism": MECHANISMS,
     "port_label": PORT_LABELS,
     "plan_severity": PLAN_SEVERITIES,
+    "endpoint_status": ENDPOINT_STATUS,
 }
 
 
