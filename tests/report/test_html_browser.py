@@ -25,11 +25,12 @@ from pathsec.catalog import load_builtin
 from pathsec.plan import build_plan
 from pathsec.plan.models import Plan
 from pathsec.report import ReportFormat, ReportInput, render
+from pathsec.report.checks import build_checks
 from pathsec.report.load import load_plan
 from pathsec.report.plan_html import render_plan_html
 from pathsec.report.plan_rules import plan_rules
 from pathsec.topology import load_deployment_text
-from report.sample import HOSTILE, sample_plan, sample_result
+from report.sample import HOSTILE, sample_plan, sample_result, two_sites_plan, two_sites_result
 
 pytestmark = pytest.mark.browser
 
@@ -413,6 +414,29 @@ def test_every_example_draws_soundly(browser: Any, tmp_path: Path, example: str)
     assert svg.evaluate(MIN_TEXT_PX) >= 10
     o.clean()
     o.page.close()
+
+
+def test_audit_report_with_a_large_plan(browser: Any, tmp_path: Path) -> None:
+    """examples/two-sites.yaml with a synthetic result: every arrow shows its most telling status."""
+    plan = two_sites_plan()
+    result = two_sites_result(plan)
+    path = tmp_path / "report.html"
+    path.write_text(render(ReportFormat.html, ReportInput(result, plan)), "utf-8")
+    o = Opened(browser, path)
+    page = o.page
+    assert page.locator("#diagram-svg").evaluate(GEOMETRY) == []
+    status = {c.key: c.status.value for c in build_checks(result, plan)}
+    order = ["finding", "closed", "pass", "not_observable"]
+    arrows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#diagram-svg .edge-link, #diagram-svg .chip-link'))"
+        ".map(e => [e.getAttribute('data-status'), e.getAttribute('data-flows').split(' ')])"
+    )
+    assert sorted(f for _, fs in arrows for f in fs) == sorted(f.id for f in plan.flows)
+    for shown, flows in arrows:
+        assert shown == min((status[f] for f in flows), key=order.index), flows
+    assert {s for s, _ in arrows} == set(order)
+    o.clean()
+    page.close()
 
 
 def test_demo_report_in_chromium(browser: Any, demo_dir: Path) -> None:
