@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,17 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of headers and m
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
 ]
+
+
+class PlanFormat(StrEnum):
+    """Output formats of ``pathsec plan``: the tabular ones and the HTML plan report."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
 
 FLOW_HEADERS = {
     Lang.en: [
@@ -175,9 +187,10 @@ def _findings_table(plan: Plan, lang: Lang) -> Tabular:
 @app.command("plan")
 def plan_command(
     file: FileArg,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        OutputFormat.table
-    ),
+    fmt: Annotated[
+        PlanFormat,
+        typer.Option("--format", "-f", help="Output format (html: the plan report, one page)."),
+    ] = PlanFormat.table,
     lang: LangOpt = Lang.en,
     src: Annotated[
         str | None, typer.Option("--from", help="Only flows from this host or zone.")
@@ -212,12 +225,18 @@ def plan_command(
         headers = [*FLOW_HEADERS[lang][:-1], "偏离" if lang is Lang.zh else "deviation"]
         rows = [_deviation_row(f, lang) for f in removed]
         tables.append(Tabular(headers, rows, f"{gone} ({len(removed)})"))
-    if fmt is OutputFormat.json:
+    if fmt is PlanFormat.json:
         data = plan.model_copy(update={"flows": flows, "removed_flows": removed}).model_dump(
             mode="json"
         )
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    elif fmt is OutputFormat.csv:
+    elif fmt is PlanFormat.html:
+        from pathsec.report.plan_html import render_plan_html
+
+        text = render_plan_html(
+            plan.model_copy(update={"flows": flows, "removed_flows": removed}), lang.value
+        )
+    elif fmt is PlanFormat.csv:
         text = to_csv(
             Tabular(
                 ["id", *FLOW_HEADERS[lang], *CSV_EXTRA[lang]],
@@ -227,7 +246,7 @@ def plan_command(
                 ],
             )
         )
-    elif fmt is OutputFormat.markdown:
+    elif fmt is PlanFormat.markdown:
         text = "\n".join(to_markdown(t) for t in (*tables, _findings_table(plan, lang)))
     else:
         text = _rich_text(tables)

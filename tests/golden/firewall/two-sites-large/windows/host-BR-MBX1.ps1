@@ -1,0 +1,58 @@
+# pathsec rules: Windows Firewall of 'BR-MBX1', deployment 'Contoso Two Sites (HA)'
+# Inbound allow rules for the planned flows only; the default inbound action is Block.
+# Needs the NetSecurity module (Windows Server 2012 / Windows 8 or later); on older
+# Windows the script stops at Import-Module. Existing allow rules outside the group
+# 'pathsec' stay in force: review them with
+#   Get-NetFirewallRule -Enabled True -Direction Inbound
+#Requires -RunAsAdministrator
+$ErrorActionPreference = 'Stop'
+Import-Module NetSecurity
+Get-NetFirewallRule -Group 'pathsec' -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+Set-NetFirewallProfile -Profile Domain,Private,Public -Enabled True -DefaultInboundAction Block
+
+# transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.2.0.20') -LocalAddress @('10.2.0.31') -Description 'transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/135' | Out-Null
+# transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.2.0.20') -LocalAddress @('10.2.0.31') -Description 'transport.hub_to_mailbox_mapi:BR-HC1>BR-MBX1:tcp/49152-65535' | Out-Null
+# mailbox.ccr_scr_log_shipping:HQ-MBX1>BR-MBX1:tcp/445
+New-NetFirewallRule -Name 'pathsec mailbox.ccr_scr_log_shipping:HQ-MBX1>BR-MBX1:tcp/445 tcp' -DisplayName 'pathsec mailbox.ccr_scr_log_shipping:HQ-MBX1>BR-MBX1:tcp/445 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '445' -RemoteAddress @('10.1.0.31') -LocalAddress @('10.2.0.31') -Description 'mailbox.ccr_scr_log_shipping:HQ-MBX1>BR-MBX1:tcp/445' | Out-Null
+# mailbox.ccr_scr_log_shipping:HQ-MBX2>BR-MBX1:tcp/445
+New-NetFirewallRule -Name 'pathsec mailbox.ccr_scr_log_shipping:HQ-MBX2>BR-MBX1:tcp/445 tcp' -DisplayName 'pathsec mailbox.ccr_scr_log_shipping:HQ-MBX2>BR-MBX1:tcp/445 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '445' -RemoteAddress @('10.1.0.32') -LocalAddress @('10.2.0.31') -Description 'mailbox.ccr_scr_log_shipping:HQ-MBX2>BR-MBX1:tcp/445' | Out-Null
+# mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535
+New-NetFirewallRule -Name 'pathsec mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535 tcp' -DisplayName 'pathsec mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '1025-65535' -RemoteAddress @('10.1.0.31') -LocalAddress @('10.2.0.31') -Description 'mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535' | Out-Null
+# mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535
+New-NetFirewallRule -Name 'pathsec mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535 udp' -DisplayName 'pathsec mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535 udp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol UDP -LocalPort '1025-65535' -RemoteAddress @('10.1.0.31') -LocalAddress @('10.2.0.31') -Description 'mailbox.ccr_scr_seeding:HQ-MBX1>BR-MBX1:any/1025-65535' | Out-Null
+# mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535
+New-NetFirewallRule -Name 'pathsec mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535 tcp' -DisplayName 'pathsec mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '1025-65535' -RemoteAddress @('10.1.0.32') -LocalAddress @('10.2.0.31') -Description 'mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535' | Out-Null
+# mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535
+New-NetFirewallRule -Name 'pathsec mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535 udp' -DisplayName 'pathsec mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535 udp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol UDP -LocalPort '1025-65535' -RemoteAddress @('10.1.0.32') -LocalAddress @('10.2.0.31') -Description 'mailbox.ccr_scr_seeding:HQ-MBX2>BR-MBX1:any/1025-65535' | Out-Null
+# mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535
+New-NetFirewallRule -Name 'pathsec mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535 tcp' -DisplayName 'pathsec mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '1025-65535' -RemoteAddress @('10.9.0.20') -LocalAddress @('10.2.0.31') -Description 'mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535' | Out-Null
+# mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535
+New-NetFirewallRule -Name 'pathsec mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535 udp' -DisplayName 'pathsec mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535 udp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol UDP -LocalPort '1025-65535' -RemoteAddress @('10.9.0.20') -LocalAddress @('10.2.0.31') -Description 'mailbox.legacy_backup:BK1>BR-MBX1:any/1025-65535' | Out-Null
+# mailbox.mapi_access:branch-users>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec mailbox.mapi_access:branch-users>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec mailbox.mapi_access:branch-users>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.2.128.0/17') -LocalAddress @('10.2.0.31') -Description 'mailbox.mapi_access:branch-users>BR-MBX1:tcp/135' | Out-Null
+# mailbox.mapi_access:branch-users>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec mailbox.mapi_access:branch-users>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec mailbox.mapi_access:branch-users>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.2.128.0/17') -LocalAddress @('10.2.0.31') -Description 'mailbox.mapi_access:branch-users>BR-MBX1:tcp/49152-65535' | Out-Null
+# mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.2.0.20') -LocalAddress @('10.2.0.31') -Description 'mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/135' | Out-Null
+# mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.2.0.20') -LocalAddress @('10.2.0.31') -Description 'mailbox.availability_web_service:BR-HC1>BR-MBX1:tcp/49152-65535' | Out-Null
+# mailbox.admin_remote_registry:admins>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec mailbox.admin_remote_registry:admins>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec mailbox.admin_remote_registry:admins>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.9.0.64/26') -LocalAddress @('10.2.0.31') -Description 'mailbox.admin_remote_registry:admins>BR-MBX1:tcp/135' | Out-Null
+# mailbox.admin_remote_registry:admins>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec mailbox.admin_remote_registry:admins>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec mailbox.admin_remote_registry:admins>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.9.0.64/26') -LocalAddress @('10.2.0.31') -Description 'mailbox.admin_remote_registry:admins>BR-MBX1:tcp/49152-65535' | Out-Null
+# mailbox.admin_remote_smb:admins>BR-MBX1:tcp/445
+New-NetFirewallRule -Name 'pathsec mailbox.admin_remote_smb:admins>BR-MBX1:tcp/445 tcp' -DisplayName 'pathsec mailbox.admin_remote_smb:admins>BR-MBX1:tcp/445 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '445' -RemoteAddress @('10.9.0.64/26') -LocalAddress @('10.2.0.31') -Description 'mailbox.admin_remote_smb:admins>BR-MBX1:tcp/445' | Out-Null
+# mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.1.0.50') -LocalAddress @('10.2.0.31') -Description 'mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/135' | Out-Null
+# mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.1.0.50') -LocalAddress @('10.2.0.31') -Description 'mailbox.rus_rpc_access:HQ-EX2003>BR-MBX1:tcp/49152-65535' | Out-Null
+# mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.1.0.50') -LocalAddress @('10.2.0.31') -Description 'mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/135' | Out-Null
+# mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.1.0.50') -LocalAddress @('10.2.0.31') -Description 'mailbox.sa_legacy_listen:HQ-EX2003>BR-MBX1:tcp/49152-65535' | Out-Null
+# client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/135
+New-NetFirewallRule -Name 'pathsec client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/135 tcp' -DisplayName 'pathsec client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/135 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '135' -RemoteAddress @('10.2.0.20') -LocalAddress @('10.2.0.31') -Description 'client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/135' | Out-Null
+# client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/49152-65535
+New-NetFirewallRule -Name 'pathsec client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/49152-65535 tcp' -DisplayName 'pathsec client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/49152-65535 tcp' -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort '49152-65535' -RemoteAddress @('10.2.0.20') -LocalAddress @('10.2.0.31') -Description 'client_access.cas_to_mailbox:BR-HC1>BR-MBX1:tcp/49152-65535' | Out-Null
