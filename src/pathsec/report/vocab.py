@@ -52,6 +52,7 @@ ROLES = _table(
         ("backup", "Backup", "备份服务器"),
         ("admin", "Administrator workstation", "管理员工作站"),
         ("cluster_node", "Cluster node", "群集节点"),
+        ("dns_resolver", "DNS resolver", "DNS 解析程序"),
     ]
 )
 
@@ -74,6 +75,10 @@ HOST_KINDS = _table(
         ("backup", "backup server", "备份服务器"),
         ("admin", "administrator workstations", "管理员工作站"),
         ("partner", "partner organisation", "合作伙伴组织"),
+        ("internet_mail", "internet mail servers", "Internet 邮件服务器"),
+        ("crl_endpoint", "CRL distribution points", "证书吊销列表分发点"),
+        ("dns_resolver", "DNS resolvers", "DNS 解析程序"),
+        ("publisher", "reverse proxy / NAT / load balancer", "反向代理、NAT 或负载平衡器"),
         ("vantage", "vantage point", "审核位置"),
         ("host", "audited host", "已审核主机"),
     ]
