@@ -131,14 +131,13 @@ def test_examples_list_print_copy(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert rc == 0 and out == (ROOT / "examples/small.yaml").read_text("utf-8")
     rc, _, _ = cli(capsys, "examples", "-o", str(tmp_path / "ex"))
     assert rc == 0
-    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == [
-        "internet-facing.yaml",
-        "small.yaml",
-        "two-sites.yaml",
-        "unsupported.yaml",
-    ]
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == sorted(
+        f.name for f in (ROOT / "src/pathsec/examples").glob("*.yaml")
+    )
     rc, _, err = cli(capsys, "examples", "nope")
-    assert rc == 2 and "known: internet-facing, small, two-sites, unsupported" in err
+    assert (
+        rc == 2 and "known: internet-facing, small, two-sites, two-sites-large, unsupported" in err
+    )
 
 
 def test_help_texts_do_not_point_to_a_folder_a_wheel_lacks(
