@@ -31,7 +31,7 @@ from cryptography.x509.oid import NameOID
 from hostile.server import HostileServer, Peer, server_context, serving
 from pathsec.audit.models import AuditResult, EndpointResult
 from pathsec.cli.main import run
-from pathsec.probes.base import Status
+from pathsec.probes.interface import Status
 from pathsec.report import ReportFormat, ReportInput, render
 from pathsec.report.table_writer import TableWriter
 
@@ -795,7 +795,7 @@ def test_job_deadline_cuts_a_server_slow_at_every_step(monkeypatch: pytest.Monke
     import pathsec.audit.engine as engine
     from pathsec.audit.engine import run_audit
     from pathsec.audit.models import Target
-    from pathsec.probes.base import ProbeSettings
+    from pathsec.probes.interface import ProbeSettings
 
     async def slow_steps(p: Peer) -> None:
         await asyncio.sleep(0.4)
