@@ -12,8 +12,6 @@ from pathsec.audit.observations import Observations
 from pathsec.probes.interface import AppProtocol, Endpoint, Status
 from pathsec.probes.registry import endpoint
 
-SCHEMA_VERSION = 1
-
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
