@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pathsec.audit.observations import Observations
@@ -114,3 +116,19 @@ def test_what_is_forgotten_is_named() -> None:
     problems = registry_problems([*_without(ProbeKind.smtp), portless()])
     assert "smtp (Portless) has no default port" in problems
     assert "AppProtocol.smtps has no probe" in problems
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_probe_module_has_a_test() -> None:
+    corpus = "\n".join(p.read_text(encoding="utf-8") for p in ROOT.glob("tests/**/*.py"))
+    untested = [p.kind for p in PROBES if type(p).__module__ not in corpus]
+    assert untested == [], f"probes no test imports: {untested}"
+
+
+def test_every_protocol_is_documented_in_the_readme() -> None:
+    spans = re.findall(r"`([^`\n]+)`", (ROOT / "README.md").read_text(encoding="utf-8"))
+    words = {w.strip(",.") for span in spans for w in span.split()}
+    missing = [p.value for p in AppProtocol if p.value not in words]
+    assert missing == [], f"document these protocols in the README (Live audit): {missing}"

@@ -20,11 +20,15 @@ from pathsec.audit.checks.texts import (
 from pathsec.audit.models import Expectations
 from pathsec.audit.profiles import load_profile
 from pathsec.errors import InputError
+from pathsec.probes.certs import CertificateFacts, TlsSession
 from pathsec.probes.http import HttpObservation, HttpResponse
+from pathsec.probes.imap import ImapCaps, ImapObservation
 from pathsec.probes.interface import AppProtocol, ProbeKind, Status
 from pathsec.probes.pop3 import Pop3Capa, Pop3Observation
+from pathsec.probes.smb import SmbObservation
 from pathsec.probes.smtp import EhloInfo, SmtpObservation
 from pathsec.probes.tcp import TcpObservation
+from pathsec.probes.tls import TlsObservation
 from pathsec.yamlfile import load_yaml_text, validate_located
 
 CHECKS_DIR = Path(__file__).resolve().parents[2] / "src/pathsec/audit/checks"
@@ -144,3 +148,106 @@ def _ehlo(auth: tuple[str, ...]) -> EhloInfo:
 def test_texts_file_is_json_schema_valid_json_too() -> None:
     # the schema is self-consistent: it validates as a JSON Schema
     jsonschema.Draft202012Validator.check_schema(json.loads(texts_schema_text()))
+
+
+# --- checks the lab and the server tests do not reach, one by one -----------------------------
+
+CERT = CertificateFacts(
+    subject="CN=mx.example.test",
+    issuer="CN=Example CA",
+    subject_cn="mx.example.test",
+    sans=("mx.example.test",),
+    not_before="2030-01-01T00:00:00+00:00",
+    not_after="2031-01-01T00:00:00+00:00",
+    expired=False,
+    not_yet_valid=True,
+    self_signed=False,
+    key_type="RSA",
+    key_bits=1024,
+    signature_algorithm="sha1",
+    hostname="mx.example.test",
+    hostname_match=True,
+    sha256="ab" * 32,
+)
+
+
+def _tls(**versions: str) -> TlsObservation:
+    session = TlsSession(version="TLSv1.0", cipher="AES128-SHA", cipher_bits=128, certificate=CERT)
+    return TlsObservation(
+        versions={k.replace("_", "."): v for k, v in versions.items()},  # type: ignore[misc]
+        session=session,
+    )
+
+
+def test_tls_version_and_certificate_checks() -> None:
+    tls = _tls(SSLv3="accepted", TLSv1_0="accepted", TLSv1_2="rejected")
+    https = AppProtocol.https
+    assert evaluate_check("PS-TLS-004", tls, protocol=https) == ("SSLv3 accepted",)
+    assert evaluate_check("PS-TLS-005", tls, protocol=https) == (
+        "accepted: SSLv3, TLSv1.0; none at or above TLSv1.2",
+    )
+    assert evaluate_check("PS-TLS-007", tls, protocol=https)[0] == (
+        "not before 2030-01-01T00:00:00+00:00"
+    )
+    assert evaluate_check("PS-TLS-008", tls, protocol=https)[0] == "RSA 1024 bits (minimum 2048)"
+    assert evaluate_check("PS-TLS-009", tls, protocol=https)[0] == "signature hash sha1"
+    reference = load_profile("reference")  # 1024-bit RSA and SHA-1 pass the reference
+    assert evaluate_check("PS-TLS-008", tls, protocol=https, profile=reference) == ()
+    assert evaluate_check("PS-TLS-009", tls, protocol=https, profile=reference) == ()
+    modern = _tls(TLSv1_2="accepted")
+    assert evaluate_check("PS-TLS-005", modern, protocol=https) == ()
+
+
+@pytest.mark.parametrize(
+    ("area", "outside_id", "missing_id"),
+    [("POP3", "PS-POP3-002", "PS-POP3-003"), ("IMAP", "PS-IMAP-002", "PS-IMAP-003")],
+)
+def test_logins_against_the_reference(area: str, outside_id: str, missing_id: str) -> None:
+    only_ntlm = ENCRYPTABLE.model_copy(update={"supported_auth": ("ntlm",)})
+    if area == "POP3":
+        capa = Pop3Capa(capabilities=("USER", "SASL PLAIN"), user=True, stls=True, sasl=("PLAIN",))
+        obs: Pop3Observation | ImapObservation = Pop3Observation(
+            capa_before=capa, stls_offered=True
+        )
+        proto = AppProtocol.pop3
+    else:
+        caps = ImapCaps(
+            capabilities=("IMAP4REV1", "AUTH=PLAIN"),
+            starttls=True,
+            logindisabled=False,
+            auth=("PLAIN",),
+        )
+        obs = ImapObservation(caps_before=caps, starttls_offered=True)
+        proto = AppProtocol.imap
+    outside = evaluate_check(outside_id, obs, protocol=proto, expectations=only_ntlm)
+    assert outside[0].startswith("offered outside the supported set:")
+    assert "PLAIN (basic)" in outside[0]
+    missing = evaluate_check(missing_id, obs, protocol=proto, expectations=only_ntlm)
+    assert missing[0] == "none of the default methods offered: ntlm"
+
+
+def test_smb_without_encryption() -> None:
+    smb = SmbObservation(
+        dialects={"2.1": True, "3.0": True}, signing_required=True, encryption=False
+    )
+    assert evaluate_check("PS-SMB-003", smb, protocol=AppProtocol.smb) == (
+        "no SMB3 encryption capability (dialects: 2.1, 3.0)",
+    )
+    assert (
+        evaluate_check(
+            "PS-SMB-003", smb.model_copy(update={"encryption": True}), protocol=AppProtocol.smb
+        )
+        == ()
+    )
+
+
+def test_every_check_is_exercised_by_a_test() -> None:
+    """A new check comes with a test (here, or a lab profile's expected findings)."""
+    root = Path(__file__).resolve().parents[2]
+    corpus = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [*root.glob("tests/**/*.py"), *root.glob("src/pathsec/lab/profiles/*.yaml")]
+        if p.name != "test_readme_findings.py"
+    )
+    untested = [cid for cid in CHECKS if cid not in corpus]
+    assert untested == [], f"checks without a test: {untested}"
