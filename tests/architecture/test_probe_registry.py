@@ -23,10 +23,12 @@ from pathsec.probes.interface import (
     Speaks,
     StartTls,
 )
+from pathsec.probes.ntlm import NtlmProbe
 from pathsec.probes.pop3 import Pop3Observation
-from pathsec.probes.registry import BARE_PROTOCOLS, PROBES, registry_problems
+from pathsec.probes.registry import BARE_PROTOCOLS, PROBES, _follow_up_layers, registry_problems
 from pathsec.probes.runtime import Conn
 from pathsec.probes.smtp import SmtpProbe
+from pathsec.probes.tls import TlsProbe
 
 
 def test_the_registry_is_sound() -> None:
@@ -132,3 +134,18 @@ def test_every_protocol_is_documented_in_the_readme() -> None:
     words = {w.strip(",.") for span in spans for w in span.split()}
     missing = [p.value for p in AppProtocol if p.value not in words]
     assert missing == [], f"document these protocols in the README (Live audit): {missing}"
+
+
+def test_follow_ups_run_after_the_follow_ups_they_plan_from() -> None:
+    later_tls = type("LaterTls", (TlsProbe,), {"after": (ProbeKind.ntlm,)})()
+    later_ntlm = type("LaterNtlm", (NtlmProbe,), {"after": (ProbeKind.tls,)})()
+    others = [p for p in PROBES if p.kind not in (ProbeKind.tls, ProbeKind.ntlm)]
+    ordered = [*others, later_tls, NtlmProbe()]
+    assert registry_problems(ordered) == []
+    assert _follow_up_layers(ordered) == [(ProbeKind.ntlm,), (ProbeKind.tls,)]
+    assert ((ProbeKind.tls, ProbeKind.ntlm),) == registry.FOLLOW_UPS  # today: one stage
+    cycle = registry_problems([*others, later_tls, later_ntlm])
+    assert cycle == ["follow-up probes wait for each other in a cycle: ntlm, tls"]
+    wrong = type("Early", (SmtpProbe,), {"after": (ProbeKind.tls,)})()
+    problems = registry_problems([*_without(ProbeKind.smtp), wrong])
+    assert any("only follow-ups order follow-ups" in p for p in problems)

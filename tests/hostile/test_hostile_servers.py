@@ -6,7 +6,7 @@ Each case runs ``pathsec audit`` in-process against one server and asserts that
 - memory stays bounded (tracemalloc peak of the whole run, server thread included, under
   :data:`MEMORY_CAP`, although some servers offer 100 MB);
 - the endpoint gets an error record or an observation (never a crash, exit code 0 or 1);
-- the terminal table (the audit's own and :class:`pathsec.report.table_writer.TableWriter`)
+- the terminal table (``audit -f table``, :class:`pathsec.report.table_writer.TableWriter`)
   holds no raw control character, and the HTML report no unescaped server markup.
 """
 

@@ -308,6 +308,8 @@ class Probe(ABC, Generic[ObsT]):
     #: The observation model; a default instance stands in when the dialogue failed early.
     observation: type[ObsT]
     stage: ClassVar[Stage] = Stage.application
+    #: Follow-up probes whose observations this one plans from: it runs in a later stage.
+    after: ClassVar[tuple[ProbeKind, ...]] = ()
     #: The application protocols this probe speaks (ports, twin, ad-hoc catalog path).
     speaks: ClassVar[tuple[Speaks, ...]] = ()
     #: The job's first act is one TCP connect (:func:`pathsec.probes.runtime.connect`),

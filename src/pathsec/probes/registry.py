@@ -102,7 +102,31 @@ def registry_problems(probes: Iterable[Probe[Any]]) -> list[str]:
                     )
                 ports[key] = s.protocol
     problems += [f"AppProtocol.{a.name} has no probe" for a in AppProtocol if a not in spoken]
+    follow = {p.kind for p in probes if p.stage is Stage.follow_up}
+    for p in probes:
+        if p.after and (p.stage is not Stage.follow_up or not set(p.after) <= follow):
+            problems.append(f"{p.kind} runs after {p.after}: only follow-ups order follow-ups")
+    layered = {k for layer in _follow_up_layers(probes) for k in layer}
+    if not problems and layered != follow:
+        waiting = ", ".join(sorted(k.value for k in follow - layered))
+        problems.append(f"follow-up probes wait for each other in a cycle: {waiting}")
     return problems
+
+
+def _follow_up_layers(probes: Iterable[Probe[Any]]) -> list[tuple[ProbeKind, ...]]:
+    """Follow-up probes in stages: each after the ones it names in ``after`` (registry order
+    within a stage); a cycle leaves the rest out."""
+    remaining = [p for p in probes if p.stage is Stage.follow_up]
+    done: set[ProbeKind] = set()
+    layers: list[tuple[ProbeKind, ...]] = []
+    while remaining:
+        layer = [p for p in remaining if set(p.after) <= done]
+        if not layer:
+            break
+        layers.append(tuple(p.kind for p in layer))
+        done.update(p.kind for p in layer)
+        remaining = [p for p in remaining if p not in layer]
+    return layers
 
 
 def _load() -> None:
@@ -127,6 +151,8 @@ SERVED_BY: Mapping[AppProtocol, Probe[Any]] = {
 PORT_PROTOCOLS: Mapping[tuple[Transport, int], AppProtocol] = {
     (s.transport, port): s.protocol for s in SPEAKS.values() for port in s.ports
 }
+#: The follow-up probes, stage by stage (each after those it names in ``after``).
+FOLLOW_UPS: tuple[tuple[ProbeKind, ...], ...] = tuple(_follow_up_layers(PROBES))
 #: Probe kind of each observation model.
 KIND_OF: Mapping[type[Observation], ProbeKind] = {p.observation: p.kind for p in PROBES}
 
@@ -174,14 +200,14 @@ def stages(protocol: AppProtocol) -> tuple[tuple[ProbeKind, ...], ...]:
 
     UDP: the application probe alone (no connect to test first). TCP: a bare connect,
     unless the application probe's own connect reports it; the application probe; then
-    the follow-up probes, which decide from what it saw whether they have work.
+    the follow-up probes (in as many stages as their ``after`` asks for), which decide from
+    what was seen whether they have work.
     """
     app = app_probe(protocol)
     app_stage = (app.kind,) if app is not None else ()
     if SPEAKS[protocol].transport == "udp":
         return (app_stage,)
-    follow = tuple(p.kind for p in PROBES if p.stage is Stage.follow_up)
     if app is not None and app.reports_connect:
-        return (app_stage, follow)
+        return (app_stage, *FOLLOW_UPS)
     connect = tuple(p.kind for p in PROBES if p.stage is Stage.connect)
-    return (connect, app_stage, follow)
+    return (connect, app_stage, *FOLLOW_UPS)
