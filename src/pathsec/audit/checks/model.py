@@ -17,6 +17,7 @@ from pathsec.audit.profiles import Profile
 from pathsec.probes import registry
 from pathsec.probes.certs import TlsSession
 from pathsec.probes.interface import Observation, ProbeKind, Status
+from pathsec.probes.tls import TlsObservation
 
 ObsT = TypeVar("ObsT", bound=Observation)
 Evidence = Sequence[str]
@@ -54,8 +55,6 @@ class Context:
 
     def session(self) -> TlsSession | None:
         """The best TLS session seen (TLS probe first, then the application probe's own)."""
-        from pathsec.probes.tls import TlsObservation
-
         tls = self.obs(TlsObservation)
         if tls is not None and tls.session is not None:
             return tls.session
