@@ -35,8 +35,9 @@ from pyasn1.codec.der import decoder
 from lab.labkit import RunningLab
 from lab.test_other_services import _as_req, _sip_options
 from pathsec.lab.rpc import DC_INTERFACES, EXCHANGE_INTERFACES, NDR, dynamic_range
-from pathsec.probes.base import AppProtocol, Endpoint, ProbeSettings, Status
+from pathsec.probes.interface import AppProtocol, ProbeSettings, Status
 from pathsec.probes.kerberos import KerberosProbe
+from pathsec.probes.registry import endpoint
 from pathsec.probes.rpc import RpcObservation, RpcProbe
 from pathsec.probes.udp import UdpProbe, cldap_rootdse_request
 
@@ -141,7 +142,7 @@ def test_pathsec_rpc_probe_enumerates_the_lab(lab_default: RunningLab) -> None:
     probe = RpcProbe()
     for server, count in (("DC01", len(DC_INTERFACES)), ("EX2007", len(EXCHANGE_INTERFACES))):
         e = lab_default.ep(server, "epmap")
-        ep = Endpoint(e.address, e.port, AppProtocol.rpc, server)
+        ep = endpoint(e.address, e.port, AppProtocol.rpc, server)
         settings = ProbeSettings(timeout=5)
         attempt = asyncio.run(probe.run(probe.plan(ep, settings, {})[0], settings))
         obs = probe.fold(ep, [attempt])
@@ -165,7 +166,7 @@ def test_kerberos_over_udp_answers_krb_error_without_length_prefix(
     assert str(err["realm"]) == "CONTOSO.LOCAL"
     assert str(err["cname"]["name-string"][0]) == "nobody"
     probe = KerberosProbe()
-    ep = Endpoint(e.address, e.port, AppProtocol.kerberos_udp, "DC01", domain="contoso.local")
+    ep = endpoint(e.address, e.port, AppProtocol.kerberos_udp, "DC01", domain="contoso.local")
     settings = ProbeSettings(timeout=5)
     attempt = asyncio.run(probe.run(probe.plan(ep, settings, {})[0], settings))
     assert attempt.status is Status.ok, attempt.reason
@@ -201,7 +202,7 @@ def test_cldap_root_dse_entry_and_done_in_one_datagram(lab_default: RunningLab) 
     assert int(done["protocolOp"]["searchResDone"]["resultCode"]) == 0  # type: ignore[index]
     e = lab_default.ep("DC01", "ldap")
     probe = UdpProbe()
-    ep = Endpoint(e.address, e.port, AppProtocol.cldap, "DC01")
+    ep = endpoint(e.address, e.port, AppProtocol.cldap, "DC01")
     settings = ProbeSettings(timeout=5)
     obs = probe.fold(ep, [asyncio.run(probe.run(probe.plan(ep, settings, {})[0], settings))])
     assert obs.state == "open" and obs.protocol_reply

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pathsec.audit.models import AuditResult, EndpointResult, Observations
 from pathsec.cli.main import run
-from pathsec.probes.base import AppProtocol, Status
+from pathsec.probes.interface import AppProtocol, Status
 
 
 def _result(zone: str, started: str, finished: str, complete: bool = True) -> AuditResult:

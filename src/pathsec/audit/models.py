@@ -8,23 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.probes.base import Endpoint, MailProtocol, Status
-from pathsec.probes.dns import DnsObservation
-from pathsec.probes.http import HttpObservation
-from pathsec.probes.imap import ImapObservation
-from pathsec.probes.kerberos import KerberosObservation
-from pathsec.probes.ldap import LdapObservation
-from pathsec.probes.ntlm import NtlmObservation
-from pathsec.probes.pop3 import Pop3Observation
-from pathsec.probes.rpc import RpcObservation
-from pathsec.probes.sip import SipObservation
-from pathsec.probes.smb import SmbObservation
-from pathsec.probes.smtp import SmtpObservation
-from pathsec.probes.tcp import TcpObservation
-from pathsec.probes.tls import TlsObservation
-from pathsec.probes.udp import UdpObservation
-
-SCHEMA_VERSION = 1
+from pathsec.audit.observations import Observations
+from pathsec.probes.interface import AppProtocol, Endpoint, Status
+from pathsec.probes.registry import endpoint
 
 
 class _Frozen(BaseModel):
@@ -60,7 +46,7 @@ class Target(_Frozen):
 
     host: str
     port: int = Field(ge=1, le=65535)
-    protocol: MailProtocol
+    protocol: AppProtocol
     path_id: str | None = None
     expectations: Expectations | None = None
     server_name: str | None = Field(
@@ -91,7 +77,7 @@ class Target(_Frozen):
 
     def endpoint(self) -> Endpoint:
         """The probe-level endpoint (it dials ``dial_port`` when one is set)."""
-        return Endpoint(
+        return endpoint(
             self.host,
             self.dial_port or self.port,
             self.protocol,
@@ -101,31 +87,12 @@ class Target(_Frozen):
         )
 
 
-class Observations(_Frozen):
-    """Each probe's observation of one endpoint (absent: the probe did not run)."""
-
-    tcp: TcpObservation | None = None
-    tls: TlsObservation | None = None
-    smtp: SmtpObservation | None = None
-    pop3: Pop3Observation | None = None
-    imap: ImapObservation | None = None
-    ntlm: NtlmObservation | None = None
-    http: HttpObservation | None = None
-    ldap: LdapObservation | None = None
-    kerberos: KerberosObservation | None = None
-    dns: DnsObservation | None = None
-    rpc: RpcObservation | None = None
-    smb: SmbObservation | None = None
-    sip: SipObservation | None = None
-    udp: UdpObservation | None = None
-
-
 class EndpointResult(_Frozen):
     """Everything observed at one endpoint."""
 
     host: str
     port: int
-    protocol: MailProtocol
+    protocol: AppProtocol
     path_id: str | None
     flow_id: str | None = None
     expect: Literal["open", "closed"] = "open"
@@ -151,7 +118,7 @@ class Finding(_Frozen):
     remediation: Text
     host: str
     port: int
-    protocol: MailProtocol
+    protocol: AppProtocol
     path_id: str | None
     flow_id: str | None = None
     from_zone: str | None = None

@@ -30,7 +30,7 @@ class Profile(BaseModel):
 
 
 def _validate(doc_file: str, doc: object) -> Profile:
-    from pathsec.audit.findings import CHECKS
+    from pathsec.audit.checks.registry import CHECKS
     from pathsec.yamlfile import LocatedYaml
 
     assert isinstance(doc, LocatedYaml)

@@ -27,7 +27,7 @@ from pathsec.audit.run import audit, result_json
 from pathsec.errors import PathsecError
 from pathsec.lab.core import DEPLOYMENT_FILE, Lab, PortMode
 from pathsec.plan.models import Plan
-from pathsec.probes.base import ProbeSettings
+from pathsec.probes.interface import ProbeSettings
 from pathsec.report import ReportFormat, ReportInput, writer_for
 
 T = TypeVar("T")

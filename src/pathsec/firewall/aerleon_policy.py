@@ -167,7 +167,6 @@ class AerleonGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=False,
         description="aerleon policy; one filter per ingress zone of a network firewall",
     )
 

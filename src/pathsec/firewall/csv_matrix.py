@@ -70,7 +70,6 @@ class CsvMatrixGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=False,
         description="change-request matrix, one row per enforcement point, flow and protocol",
     )
 

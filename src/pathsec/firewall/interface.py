@@ -45,7 +45,6 @@ class Capabilities:
 
     network_firewalls: bool
     host_firewalls: bool
-    interfaces: bool
     description: str
 
 

@@ -91,7 +91,6 @@ class IptablesGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=True,
         description="filter table; FORWARD per network firewall, INPUT per host; v4 and v6",
     )
 

@@ -86,7 +86,6 @@ class NftablesGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=True,
         description="inet table; forward chain per network firewall, input chain per host",
     )
 

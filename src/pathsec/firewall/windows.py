@@ -127,7 +127,6 @@ class WindowsGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=False,
         host_firewalls=True,
-        interfaces=False,
         description="Windows Firewall inbound rules per host; KB 154596 registry settings",
     )
 

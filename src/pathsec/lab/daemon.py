@@ -23,6 +23,7 @@ import platformdirs
 
 from pathsec.atomic import write_atomic
 from pathsec.errors import PathsecError
+from pathsec.exitcodes import ExitCode
 from pathsec.lab.core import DEPLOYMENT_FILE, ENDPOINTS_FILE, Lab, LabError, PortMode
 
 PID_FILE = "lab.pid"
@@ -194,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         run_foreground(args.profile, args.state_dir, PortMode(args.ports))
     except PathsecError as exc:
         print(f"pathsec lab: {exc}", file=sys.stderr)
-        return 3
-    return 0
+        return ExitCode.failed
+    return ExitCode.ok
 
 
 if __name__ == "__main__":
