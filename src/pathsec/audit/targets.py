@@ -8,6 +8,7 @@ from pathlib import Path
 from pathsec.audit.models import Expectations, Target
 from pathsec.catalog import Catalog, load_builtin
 from pathsec.errors import InputError, InputProblem
+from pathsec.ident import HOSTNAME_MAX, HOSTNAME_PATTERN, check_address
 from pathsec.probes.base import MailProtocol, is_ip
 
 #: Default port of each protocol.
@@ -102,6 +103,13 @@ def parse_target(
     host = m.group("v6") or m.group("host")
     if m.group("v6") and not (is_ip(host) and ":" in host):
         raise bad(f"[{host}] is not an IPv6 address")
+    if len(host) > HOSTNAME_MAX or not re.match(HOSTNAME_PATTERN, host):
+        raise bad("a host is a DNS name or an IP address (letters, digits, '.', '-', '_')")
+    if is_ip(host):
+        try:
+            check_address(host)  # 0.0.0.0, :: and multicast would dial this machine or many
+        except ValueError as exc:
+            raise bad(str(exc)) from None
     proto: MailProtocol | None = None
     if m.group("proto"):
         try:

@@ -8,6 +8,7 @@ from pathsec.plan.findings import Context, run_checks
 from pathsec.plan.hosts import build_topology
 from pathsec.plan.models import FirewallInfo, Plan, ZoneInfo
 from pathsec.plan.planner import plan_flows
+from pathsec.quoting import terminal
 from pathsec.topology.models import Deployment
 
 
@@ -29,7 +30,8 @@ def _build_plan(catalog: Catalog, deployment: Deployment, source_file: str | Non
     findings = run_checks(Context(catalog, deployment, topo, flows))
     return Plan(
         deployment=deployment.organization.name,
-        source_file=source_file,
+        # A file name is the user's own, but it is text in every artefact header: one line.
+        source_file=terminal(source_file, 4096) if source_file is not None else None,
         hosts=tuple(e.info for e in topo.endpoints),
         zones=zones,
         firewalls=firewalls,

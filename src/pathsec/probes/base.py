@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from pathsec.quoting import terminal
+
 MAX_LINE_BYTES = 4096
 MAX_REPLY_LINES = 200
 MAX_REPLY_BYTES = 64 * 1024
@@ -246,14 +248,8 @@ class Probe(Protocol):
 
 
 def clean_text(text: str, limit: int = TRANSCRIPT_LINE_CHARS) -> str:
-    """Replace control characters so server text cannot drive a terminal; cut to ``limit``."""
-    if text.isascii() and text.isprintable():  # the usual case: nothing to replace
-        return text if len(text) <= limit else text[: limit - 1] + "…"
-    out = "".join(
-        ch if (ch.isprintable() or ch == " ") else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?"
-        for ch in text
-    )
-    return out if len(out) <= limit else out[: limit - 1] + "…"
+    """Server text that cannot drive a terminal (:func:`pathsec.quoting.terminal`), cut."""
+    return terminal(text, limit)
 
 
 def decode_line(raw: bytes) -> str:

@@ -7,52 +7,27 @@ site, a cluster's nodes …) are checked by :mod:`pathsec.topology.loader`.
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from pathsec.ident import (
+    CIDR,
+    AddressOrCIDR,
+    Description,
+    DomainName,
+    InterfaceName,
+    IPAddress,
+    Name,
+    Port,
+    PortRangeText,
+    ShortText,
+)
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_ip(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
-    return value
-
-
-def _check_cidr(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
-    return value
-
-
-def _check_port_range(value: str) -> str:
-    parts = value.split("-")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValueError(f"{value!r} is not a port range like '5000-5100'")
-    start, end = (int(p) for p in parts)
-    if not 1 <= start <= end <= 65535:
-        raise ValueError(f"{value!r}: need 1 <= start <= end <= 65535")
-    return f"{start}-{end}"
-
-
-IPAddress = Annotated[str, AfterValidator(_check_ip)]
-CIDR = Annotated[str, AfterValidator(_check_cidr)]
-PortRangeText = Annotated[
-    str,
-    AfterValidator(_check_port_range),
-    Field(description="Inclusive port range 'START-END', e.g. '5000-5100'."),
-]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
 def _int_to_str(value: object) -> object:
@@ -140,16 +115,16 @@ class ClientRole(StrEnum):
 class Organization(_Frozen):
     """The Exchange organisation and its Active Directory forest and domain."""
 
-    name: str = Field(min_length=1)
-    forest: str = Field(min_length=1)
-    domain: str = Field(min_length=1)
+    name: ShortText = Field(min_length=1)
+    forest: DomainName
+    domain: DomainName
 
 
 class Site(_Frozen):
     """An Active Directory site."""
 
     name: Name
-    description: str | None = None
+    description: Description | None = None
 
 
 class Zone(_Frozen):
@@ -278,7 +253,7 @@ class AdminWorkstations(_Frozen):
     """Administrator workstations (single addresses or CIDRs)."""
 
     name: Name
-    addresses: tuple[CIDR | IPAddress, ...] = Field(min_length=1)
+    addresses: tuple[AddressOrCIDR, ...] = Field(min_length=1)
     zone: Name
     targets: tuple[Name, ...] | None = Field(
         default=None, description="Mailbox servers administered; default all."
@@ -289,8 +264,8 @@ class Partner(_Frozen):
     """A partner organisation exchanging mail with Domain Security (mutual TLS)."""
 
     name: Name
-    domain: str = Field(min_length=1)
-    addresses: tuple[CIDR | IPAddress, ...] = Field(min_length=1)
+    domain: DomainName
+    addresses: tuple[AddressOrCIDR, ...] = Field(min_length=1)
     zone: Name
     domain_security: bool = True
     edges: tuple[Name, ...] | None = Field(
@@ -303,7 +278,9 @@ class NetworkFirewall(_Frozen):
 
     name: Name
     zones: tuple[Name, ...] = Field(min_length=2)
-    interfaces: dict[str, str] = Field(default_factory=dict, description="Zone -> interface.")
+    interfaces: dict[Name, InterfaceName] = Field(
+        default_factory=dict, description="Zone -> interface."
+    )
 
 
 class EdgeSubscription(_Frozen):
