@@ -134,6 +134,8 @@ def explain(err: Any) -> str | None:
         return f"{_show(value)} is not allowed: {grammar}"
     if kind == "string_too_long":
         return f"longer than {ctx.get('max_length')} characters"
+    if kind == "value_error" and ctx.get("error") is not None:
+        return str(ctx["error"])  # our validators' own words, without "Value error, "
     return None
 
 

@@ -89,9 +89,15 @@ def terminal_lines(text: object, limit: int | None = None) -> str:
     return "\n".join(terminal(line, limit) for line in str(text).split("\n"))
 
 
+#: Longest comment line written (iptables-restore reads lines into a 10,240-byte buffer and
+#: parses the rest of a longer line as a new line).
+COMMENT_MAX = 1000
+
+
 def hash_comment(text: object) -> str:
-    """A ``#`` comment line (nftables, iptables-restore, PowerShell, YAML) holding ``text``."""
-    body = terminal(text)
+    """A ``#`` comment line (nftables, iptables-restore, PowerShell, YAML) holding ``text``,
+    one line of at most :data:`COMMENT_MAX` characters."""
+    body = terminal(text, COMMENT_MAX)
     return f"# {body}" if body else "#"
 
 
@@ -202,7 +208,7 @@ def encode_reg(text: str) -> bytes:
 
 def reg_comment(text: object) -> str:
     """A ``;`` comment line of a ``.reg`` file: one line, no CR or LF."""
-    body = terminal(text)
+    body = terminal(text, COMMENT_MAX)
     return f"; {body}" if body else ";"
 
 
@@ -296,6 +302,24 @@ def md_text(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", terminal(str(text).replace("\n", " ")))
 
 
+def md_paragraph(text: object) -> str:
+    """Markdown text that starts a block (a paragraph of its own): like :func:`md_text`,
+    and no list, thematic break, setext underline or indented code can start it."""
+    body = md_text(text).lstrip(" ")
+    if body[:1] in ("-", "+", "="):
+        body = "\\" + body
+    m = re.match(r"[0-9]{1,9}([.)])", body)
+    if m:
+        body = body[: m.start(1)] + "\\" + body[m.start(1) :]
+    return body
+
+
+def md_strong(text: object) -> str:
+    """``**text**`` that is bold whatever ``text`` holds (blank text shows as ``–``)."""
+    body = md_text(str(text).strip()) or "–"
+    return f"**{body}**"
+
+
 def md_cell(text: object) -> str:
     """A Markdown table cell: like :func:`md_text`; newlines become ``<br>``."""
     return "<br>".join(md_text(line) for line in str(text).split("\n"))
@@ -306,8 +330,8 @@ def md_code(text: object) -> str:
     body = terminal(text).replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
     fence = "`" * (longest + 1)
-    if body.startswith("`") or body.endswith("`"):
-        body = f" {body} "
+    if body[:1] in ("`", " ") or body[-1:] in ("`", " "):
+        body = f" {body} "  # CommonMark strips one space at each end when both have one
     return f"{fence}{body}{fence}"
 
 

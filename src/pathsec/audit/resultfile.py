@@ -11,9 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from pathsec.audit.models import AuditResult
-from pathsec.jsonfile import load_json_file, validate_json
+from pathsec.jsonfile import load_json_file, load_json_text, validate_json
 
 
 def load_result(path: str | Path) -> AuditResult:
     """The results document in ``path``; bad input raises :class:`pathsec.errors.InputError`."""
     return validate_json(AuditResult, load_json_file(path))
+
+
+def load_result_text(text: str, file: str = "<results>") -> AuditResult:
+    """A results document from JSON text (``file`` names it in messages)."""
+    return validate_json(AuditResult, load_json_text(text, file))

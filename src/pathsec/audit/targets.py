@@ -10,6 +10,7 @@ from pathsec.catalog import Catalog, load_builtin
 from pathsec.errors import InputError, InputProblem
 from pathsec.ident import HOSTNAME_MAX, HOSTNAME_PATTERN, check_address
 from pathsec.probes.base import MailProtocol, is_ip
+from pathsec.yamlfile import MAX_YAML_BYTES, read_text_file
 
 #: Default port of each protocol.
 DEFAULT_PORTS: dict[MailProtocol, int] = {
@@ -142,10 +143,7 @@ def parse_target(
 
 def read_targets_file(path: Path, catalog: Catalog | None = None) -> list[Target]:
     """One target per line; blank lines and ``#`` comments are ignored."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(InputProblem(str(path), None, None, f"cannot read: {exc}")) from None
+    text = read_text_file(path, MAX_YAML_BYTES)  # bounded, one-line errors
     out: list[Target] = []
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()

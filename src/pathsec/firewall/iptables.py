@@ -29,6 +29,9 @@ from pathsec.plan.models import Plan
 from pathsec.quoting import QuotingError, ipt_comment, ipt_comment_arg, ipt_ifname, ipt_token
 
 ND_TYPES = ("neighbour-solicitation", "neighbour-advertisement", "router-advertisement")
+#: iptables-restore reads lines into a 10,240-byte buffer and parses the rest of a longer
+#: line as a line of its own: pathsec never writes one that long.
+LINE_MAX = 10_000
 
 
 def _token(rule: FlowRule, text: str, ifname: bool = False) -> str:
@@ -59,7 +62,13 @@ def rule_lines(rule: FlowRule, chain: str, family: Literal[4, 6]) -> list[str]:
         port += f":{rule.ports.end}"
     parts.append(f"-p {rule.protocol} -m {rule.protocol} --dport {port}")
     parts.append(f"-m comment --comment {ipt_comment_arg(rule.comment)} -j ACCEPT")
-    return [ipt_comment(rule.comment), " ".join(parts)]
+    line = " ".join(parts)
+    if len(line.encode("utf-8")) >= LINE_MAX:
+        raise FirewallError(
+            f"flow {rule.flow.id}: its rule is {len(line)} characters, longer than "
+            f"iptables-restore reads as one line ({LINE_MAX}); give its hosts fewer addresses"
+        )
+    return [ipt_comment(rule.comment), line]
 
 
 def render_point(plan: Plan, point: EnforcementPoint, family: Literal[4, 6]) -> str:

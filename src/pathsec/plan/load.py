@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pathsec.errors import InputError, InputProblem
-from pathsec.jsonfile import LocatedJson, load_json_file, validate_json
+from pathsec.jsonfile import LocatedJson, load_json_file, load_json_text, validate_json
 from pathsec.plan.models import Plan
 from pathsec.yamlfile import format_loc
 
@@ -22,7 +22,15 @@ Loc = tuple[str | int, ...]
 
 def load_plan_json(path: str | Path) -> Plan:
     """The plan in the JSON file ``path``, validated and cross-checked."""
-    doc = load_json_file(path)
+    return _checked(load_json_file(path))
+
+
+def load_plan_text(text: str, file: str = "<plan>") -> Plan:
+    """A plan from JSON text (``file`` names it in messages), validated and cross-checked."""
+    return _checked(load_json_text(text, file))
+
+
+def _checked(doc: LocatedJson) -> Plan:
     plan = validate_json(Plan, doc)
     check_plan(plan, doc)
     return plan
