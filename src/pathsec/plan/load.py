@@ -95,12 +95,6 @@ def check_plan(plan: Plan, doc: LocatedJson | None = None) -> None:
         if fl.id in ids:
             c.fail(("flows", i, "id"), f"duplicate flow id {fl.id!r}")
         ids.add(fl.id)
-        if not fl.id.startswith(f"{fl.path_id}:{fl.source}>{fl.destination}:"):
-            c.fail(
-                ("flows", i, "id"),
-                f"{fl.id!r} does not start with its path, source and destination "
-                f"({fl.path_id}:{fl.source}>{fl.destination}:)",
-            )
         for end, zone, key in (
             (fl.source, fl.source_zone, "source"),
             (fl.destination, fl.destination_zone, "destination"),
@@ -111,5 +105,11 @@ def check_plan(plan: Plan, doc: LocatedJson | None = None) -> None:
                     ("flows", i, f"{key}_zone"),
                     f"{zone!r} is not the zone of {end!r} ({zone_of[end]!r})",
                 )
+        if not fl.id.startswith(f"{fl.path_id}:{fl.source}>{fl.destination}:"):
+            c.fail(
+                ("flows", i, "id"),
+                f"{fl.id!r} does not start with its path, source and destination "
+                f"({fl.path_id}:{fl.source}>{fl.destination}:)",
+            )
         for j, name in enumerate(fl.crosses):
             c.known(name, firewalls, ("flows", i, "crosses", j), "firewall")
