@@ -347,12 +347,13 @@ def md_block(lines: Iterable[object], info: str = "text") -> str:
 
 _JSON_ESCAPES = {
     c: f"\\u{c:04x}"
-    for c in (*range(0x80, 0xA0), 0x2028, 0x2029, *(ord(b) for b in sorted(BIDI_CONTROLS)))
+    for c in (0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *(ord(b) for b in sorted(BIDI_CONTROLS)))
 }
 
 
 def escape_json_controls(json_text: str) -> str:
-    """``json_text`` with C1 controls, U+2028/U+2029 and bidi controls as ``\\u`` escapes.
+    """``json_text`` with DEL, C1 controls, U+2028/U+2029 and bidi controls as ``\\u``
+    escapes (``json.dumps`` escapes only C0 controls).
 
     The same JSON value; only valid for JSON text, where these can only stand in strings.
     """
