@@ -144,7 +144,44 @@ def load_json_text(text: str, file: str) -> LocatedJson:
         raise InputError(InputProblem(file, _first_token(text, exc.text), None, str(exc))) from None
     except RecursionError:
         raise InputError(InputProblem(file, None, None, "not JSON: nested too deeply")) from None
+    if _SURROGATE.search(text):  # a \uD800-\uDFFF escape (or character): maybe a lone one
+        bad = _lone_surrogate(data, ())
+        if bad is not None:
+            from pathsec.yamlfile import format_loc
+
+            raise InputError(
+                InputProblem(
+                    file,
+                    json_line_of(text, bad),
+                    format_loc(bad) or None,
+                    "a lone surrogate (\\ud800-\\udfff escape) is not Unicode text",
+                )
+            )
     return LocatedJson(data, text, file)
+
+
+_SURROGATE = re.compile("\\\\[uU][dD][89a-fA-F]|[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The path of the first string (or key) holding a lone surrogate, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return loc
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _lone_surrogate(k, loc) or _lone_surrogate(v, (*loc, k))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _lone_surrogate(v, (*loc, i))
+            if found is not None:
+                return found
+    return None
 
 
 def load_json_file(path: str | Path) -> LocatedJson:

@@ -459,3 +459,16 @@ def test_aclgen_renders_a_junos_comment_closed(tmp_path: Path, capsys) -> None:
     from security.hostile import juniper_comments_balanced
 
     juniper_comments_balanced((acl / "pathsec.jcl").read_text())
+
+
+def test_lone_surrogate_in_results_is_one_line(tmp_path: Path, capsys) -> None:
+    """A ``\\ud800`` escape is valid JSON but not Unicode: it used to crash every writer."""
+    doc = json.loads(sample_result().model_dump_json())
+    doc["findings"][0]["evidence"] = ["x\ud800y"]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc), "utf-8")  # ensure_ascii: written as \ud800
+    for fmt in ("json", "sarif", "csv"):
+        code, _, err = cli(capsys, "report", str(path), "-f", fmt)
+        one_line_error(code, err, r"findings\[0\]\.evidence\[0\]: a lone surrogate")
+    code, _, err = cli(capsys, "store", str(path))
+    one_line_error(code, err, "lone surrogate")

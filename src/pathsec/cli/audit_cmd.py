@@ -23,6 +23,7 @@ from pathsec.errors import InputError, InputProblem, PathsecError
 from pathsec.exitcodes import ExitCode
 from pathsec.plan.models import Plan
 from pathsec.probes.base import ProbeSettings, clean_text
+from pathsec.quoting import terminal
 from pathsec.report import ReportFormat, ReportInput, render
 
 #: Output formats of the audit: every report format (table, json, sarif, junit, markdown,
@@ -79,7 +80,9 @@ def _store(result: AuditResult, db: str | None) -> None:
     try:
         run_id = save_run(result, db)
     except PathsecError as exc:
-        err_console().print(f"pathsec: warning: run not stored in the history: {exc}", markup=False)
+        err_console().print(
+            f"pathsec: warning: run not stored in the history: {terminal(exc)}", markup=False
+        )
         return
     err_console().print(f"stored as run {run_id} (pathsec history, pathsec diff)", markup=False)
 
