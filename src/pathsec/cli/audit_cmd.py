@@ -21,6 +21,7 @@ from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem, PathsecError
 from pathsec.exitcodes import ExitCode
+from pathsec.ident import DomainName, check_option
 from pathsec.plan.models import Plan
 from pathsec.probes.base import ProbeSettings, clean_text
 from pathsec.quoting import terminal
@@ -295,6 +296,8 @@ def audit_command(
                     "--source-address", None, None, f"not an IP address: {source_address!r}"
                 )
             ) from None
+    if ad_domain is not None:
+        ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
     targets: list[Target] = [parse_target(t) for t in target or []]
     if targets_file is not None:
         targets += read_targets_file(targets_file)

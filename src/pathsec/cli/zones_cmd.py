@@ -61,8 +61,12 @@ def baseline_command(
     from pathsec.audit.targets import parse_target
     from pathsec.cli.audit_cmd import _deployment_targets
     from pathsec.errors import InputError, InputProblem
+    from pathsec.ident import DomainName, ShortText, check_option
     from pathsec.probes.base import ProbeSettings
 
+    if ad_domain is not None:
+        ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
+    description = check_option(ShortText, description, "--description")
     targets = [parse_target(t) for t in target or []]
     if deployment is not None:
         targets += _deployment_targets(deployment, from_zone, ad_domain)[0]
