@@ -351,7 +351,14 @@ def md_table_cells(text: str) -> list[int]:
 
 
 def nft_listing(netns: str, path: Path) -> Any:
-    """Load an nft file in ``netns`` and return ``nft -j list ruleset`` without handles."""
+    """Check (``nft -c -f``) and load an nft file in ``netns``; return ``nft -j list
+    ruleset`` without handles."""
+    subprocess.run(
+        ["ip", "netns", "exec", netns, "nft", "-c", "-f", str(path)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
     subprocess.run(
         ["ip", "netns", "exec", netns, "nft", "-f", str(path)],
         check=True,

@@ -128,6 +128,10 @@ def test_every_written_file_is_0600_and_new_folders_0700(tmp_path: Path, capsys)
         existing.write_text("old")
         existing.chmod(0o644)
         write_atomic(existing, "new")
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        shared.chmod(0o755)
+        write_atomic(shared / "f.txt", "x")
     finally:
         os.umask(old)
     capsys.readouterr()
@@ -138,7 +142,8 @@ def test_every_written_file_is_0600_and_new_folders_0700(tmp_path: Path, capsys)
     assert {_mode(p) for p in [tmp_path / "new", *folders, tmp_path / "p"]} == {0o700}
     assert _mode(tmp_path / "p" / "plan.txt") == 0o600
     assert _mode(existing) == 0o600 and existing.read_text() == "new"
-    assert _mode(tmp_path) != 0o700 or True  # an existing folder keeps its mode
+    assert _mode(tmp_path / "shared") == 0o755  # an existing folder keeps its mode
+    assert _mode(tmp_path / "shared" / "f.txt") == 0o600
 
 
 @pytest.mark.parametrize("how", ["default location", "explicit URL"])
