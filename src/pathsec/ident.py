@@ -269,25 +269,6 @@ LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT_MAX, pattern=DE
 #: Free text in results files (server text, titles, evidence): any characters (every
 #: writer quotes them), cut to :data:`RESULT_TEXT_MAX`.
 ResultText = Annotated[str, BeforeValidator(_cut(RESULT_TEXT_MAX))]
-#: A count or size that fits every database and JSON reader (0 … 2**53).
-Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=2**53)]
-
-
-def casefold_duplicates(names: list[str]) -> list[tuple[int, int]]:
-    """Pairs (first index, later index) of names equal when case is ignored.
-
-    File systems on Windows and macOS ignore case, so ``EX1`` and ``ex1`` would write one
-    ``host-EX1.ps1``; names must be unique ignoring case.
-    """
-    seen: dict[str, int] = {}
-    out: list[tuple[int, int]] = []
-    for i, name in enumerate(names):
-        key = name.casefold()
-        if key in seen:
-            out.append((seen[key], i))
-        else:
-            seen[key] = i
-    return out
 
 
 def check_option(kind: Any, value: str, option: str) -> str:

@@ -92,13 +92,14 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str) -> A
         raise InputError(
             InputProblem(file, node.start_mark.line + 1, None, f"unsupported tag {node.tag}")
         )
-    if node.tag.endswith(":int") and len(str(node.value)) > MAX_NUMBER_DIGITS:
+    digits = len(str(node.value).lstrip("+-").replace("_", "")) if node.tag.endswith(":int") else 0
+    if digits > MAX_NUMBER_DIGITS:
         raise InputError(
             InputProblem(
                 file,
                 node.start_mark.line + 1,
                 None,
-                f"number with {len(str(node.value))} digits (at most {MAX_NUMBER_DIGITS})",
+                f"number with {digits} digits (at most {MAX_NUMBER_DIGITS})",
             )
         )
     try:
