@@ -73,9 +73,9 @@ def flow(
     crosses: tuple[str, ...] = (),
     local: bool = False,
 ) -> Flow:
-    ports = str(port) if port is not None else str(port_range)
+    ports = str(port) if port is not None else str(port_range) if port_range else "local"
     return Flow(
-        id=f"{path_id}:{src.name}>{dst.name}:{protocol}/{ports}",
+        id=f"{path_id}:{src.name}>{dst.name}:{protocol or 'any'}/{ports}",
         path_id=path_id,
         source=src.name,
         source_zone=src.zone,

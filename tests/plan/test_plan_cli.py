@@ -136,7 +136,8 @@ def test_basis_and_deviations_in_every_format(capsys: pytest.CaptureFixture[str]
 
     assert run(["plan", ORG, "-f", "markdown"]) == 0
     md = capsys.readouterr().out
-    assert "Removed by exceptions (deviations)" in md and "| operational |" in md
+    # Markdown escapes the parentheses of the title (pathsec.quoting.markdown)
+    assert "Removed by exceptions \\(deviations\\)" in md and "| operational |" in md
 
     assert run(["plan", ORG]) == 0
     table = capsys.readouterr().out

@@ -52,8 +52,8 @@ def test_small_helpers() -> None:
 
     def flow(proto: str | None, port: int) -> Flow:
         return Flow(
-            id="x",
-            path_id="p",
+            id=f"p.x:a>b:{proto or 'any'}/{port}",
+            path_id="p.x",
             source="a",
             source_zone="z",
             destination="b",

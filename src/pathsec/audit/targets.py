@@ -8,9 +8,11 @@ from pathlib import Path
 from pathsec.audit.models import Expectations, Target
 from pathsec.catalog import Catalog, load_builtin
 from pathsec.errors import InputError, InputProblem
+from pathsec.ident import HOSTNAME_MAX, HOSTNAME_PATTERN, check_address
 from pathsec.probes import registry
 from pathsec.probes.interface import AppProtocol
 from pathsec.probes.runtime import is_ip
+from pathsec.yamlfile import MAX_YAML_BYTES, read_text_file
 
 _TARGET = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:/\[\]]+))(?::(?P<port>[0-9]{1,5}))?"
@@ -46,6 +48,13 @@ def parse_target(
     host = m.group("v6") or m.group("host")
     if m.group("v6") and not (is_ip(host) and ":" in host):
         raise bad(f"[{host}] is not an IPv6 address")
+    if len(host) > HOSTNAME_MAX or not re.match(HOSTNAME_PATTERN, host):
+        raise bad("a host is a DNS name or an IP address (letters, digits, '.', '-', '_')")
+    if is_ip(host):
+        try:
+            check_address(host)  # 0.0.0.0, :: and multicast would dial this machine or many
+        except ValueError as exc:
+            raise bad(str(exc)) from None
     proto: AppProtocol | None = None
     if m.group("proto"):
         try:
@@ -79,10 +88,7 @@ def parse_target(
 
 def read_targets_file(path: Path, catalog: Catalog | None = None) -> list[Target]:
     """One target per line; blank lines and ``#`` comments are ignored."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(InputProblem(str(path), None, None, f"cannot read: {exc}")) from None
+    text = read_text_file(path, MAX_YAML_BYTES)  # bounded, one-line errors
     out: list[Target] = []
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()

@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pathsec.ident import Description, PathId, ShortText, Token
+from pathsec.ident import Port as IdentPort
+
 
 class Frozen(BaseModel):
     """Base for catalog models: immutable, unknown fields rejected."""
@@ -169,22 +172,22 @@ class BasisKind(StrEnum):
 class Text(Frozen):
     """A statement in both languages."""
 
-    zh: str | None = None
-    en: str
+    zh: Description | None = None
+    en: Description
 
 
 class Name(Frozen):
     """The name of a data path: the Chinese of the seed verbatim, and English."""
 
-    zh: str
-    en: str
+    zh: ShortText = Field(min_length=1)
+    en: ShortText = Field(min_length=1)
 
 
 class Basis(Frozen):
     """How a value was established; ``reason`` is required unless it is read from the seed."""
 
     kind: BasisKind
-    reason: str | None = None
+    reason: Description | None = None
 
     @model_validator(mode="after")
     def _reason_needed(self) -> Basis:
@@ -215,7 +218,9 @@ class PortDirection(Frozen):
 
     direction: Direction
     towards: Towards = Towards.destination
-    quote_zh: str = Field(min_length=1, description="The seed's words the reading rests on.")
+    quote_zh: Description = Field(
+        min_length=1, description="The seed's words the reading rests on."
+    )
     basis: Basis
 
 
@@ -223,10 +228,10 @@ class Port(Frozen):
     """One port of a path: a number or a range kind, with the label the source attaches."""
 
     protocol: Protocol | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: IdentPort | None = None
     range: PortRange | None = None
-    label: str | None = None
-    rule: str | None = Field(
+    label: ShortText | None = None
+    rule: Token | None = Field(
         default=None, description="Rule id when the port comes from a note, not the table cell."
     )
     protocol_basis: Basis | None = Field(
@@ -261,10 +266,10 @@ class Port(Frozen):
 class Condition(Frozen):
     """A condition attached to a path or a cell, optionally changing the default auth."""
 
-    id: str
-    en: str
-    zh: str | None = None
-    rule: str | None = None
+    id: Token
+    en: Description
+    zh: Description | None = None
+    rule: Token | None = None
     default_auth: tuple[Auth, ...] | None = Field(
         default=None, description="Default authentication when the condition holds."
     )
@@ -276,8 +281,12 @@ class Encryption(Frozen):
     supported: bool
     mechanisms: tuple[Mechanism, ...] = ()
     by_default: bool | Literal["conditional"]
-    supported_raw: str | None = Field(default=None, description="Seed cell; null when dropped.")
-    by_default_raw: str | None = Field(default=None, description="Seed cell; null when dropped.")
+    supported_raw: ShortText | None = Field(
+        default=None, description="Seed cell; null when dropped."
+    )
+    by_default_raw: ShortText | None = Field(
+        default=None, description="Seed cell; null when dropped."
+    )
     supported_basis: Basis
     by_default_basis: Basis
     conditions: tuple[Condition, ...] = ()
@@ -305,24 +314,24 @@ class Encryption(Frozen):
 class DataPath(Frozen):
     """One row of the reference's tables."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+    id: PathId
     section: Section
-    index: int = Field(ge=1, description="1-based position of the row in its table.")
+    index: int = Field(ge=1, le=10_000, description="1-based position of the row in its table.")
     name: Name
     source_role: Role
     destination_role: Role
     scope: Scope
     bidirectional: bool = False
     ports: tuple[Port, ...] = Field(min_length=1)
-    ports_raw: str
+    ports_raw: ShortText
     default_auth: tuple[Auth, ...] = Field(min_length=1)
-    default_auth_raw: str
+    default_auth_raw: ShortText
     supported_auth: tuple[Auth, ...] = Field(min_length=1)
-    supported_auth_raw: str
+    supported_auth_raw: ShortText
     encryption: Encryption
     conditions: tuple[Condition, ...] = ()
     notes: tuple[Text, ...] = ()
-    rules: tuple[str, ...] = ()
+    rules: tuple[Token, ...] = ()
     destination_basis: Basis | None = Field(
         default=None,
         description="Where the seed names no destination: how the destination role was chosen.",
@@ -358,27 +367,29 @@ class RuleKind(StrEnum):
 class Rule(Frozen):
     """One rule stated in the prose notes of the reference."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: Token
     section: Section | None = None
     kind: RuleKind
-    quote_zh: str
-    statement_en: str
+    quote_zh: Description
+    statement_en: Description
     severity: Literal["error", "warning", "info"] | None = Field(
         default=None, description="For topology rules: how a violation is graded."
     )
-    paths: tuple[str, ...] = ()
+    paths: tuple[PathId, ...] = ()
     ports: tuple[Port, ...] = ()
-    references: tuple[str, ...] = Field(default=(), description="KB articles or documents cited.")
+    references: tuple[ShortText, ...] = Field(
+        default=(), description="KB articles or documents cited."
+    )
 
 
 class SourceInfo(Frozen):
     """Bibliographic data of the reference the catalog encodes."""
 
-    title_zh: str
-    title_en: str
-    product: str
-    last_modified: str
-    english_original: str
+    title_zh: ShortText
+    title_en: ShortText
+    product: ShortText
+    last_modified: ShortText
+    english_original: ShortText
 
 
 class Catalog(Frozen):

@@ -24,8 +24,10 @@ from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem, PathsecError
 from pathsec.exitcodes import ExitCode
+from pathsec.ident import DomainName, check_option
 from pathsec.probes.interface import ProbeSettings
 from pathsec.probes.text import clean_text
+from pathsec.quoting import terminal
 from pathsec.report import ReportFormat, ReportInput, render
 
 
@@ -65,7 +67,9 @@ def _store(result: AuditResult, db: str | None) -> None:
     try:
         run_id = save_run(result, db)
     except PathsecError as exc:
-        err_console().print(f"pathsec: warning: run not stored in the history: {exc}", markup=False)
+        err_console().print(
+            f"pathsec: warning: run not stored in the history: {terminal(exc)}", markup=False
+        )
         return
     err_console().print(f"stored as run {run_id} (pathsec history, pathsec diff)", markup=False)
 
@@ -208,6 +212,8 @@ def audit_command(
                     "--source-address", None, None, f"not an IP address: {source_address!r}"
                 )
             ) from None
+    if ad_domain is not None:
+        ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
     work = assemble(target or [], targets_file, deployment, from_zone, ad_domain)
     observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
     result, stopped = audit_or_stop(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +24,7 @@ from pathsec.catalog.schema import catalog_json_schema
 from pathsec.cli.common import Lang, OutputFormat, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem
+from pathsec.quoting import json_text
 
 app = typer.Typer(
     help="The reference catalog: every data path and rule, in Chinese and English.",
@@ -169,13 +169,7 @@ def catalog_list(
     paths = select(catalog, flt)
     if fmt is OutputFormat.json:
         rules = catalog.rules if flt == PathFilter() else _rules_for(catalog, paths)
-        emit(
-            json.dumps(
-                {"paths": [_dump(p) for p in paths], "rules": [_dump(r) for r in rules]},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        emit(json_text({"paths": [_dump(p) for p in paths], "rules": [_dump(r) for r in rules]}))
         return
     title = "数据路径" if lang is Lang.zh else "Data paths"
     table = Tabular(HEADERS[lang], [path_row(p, lang) for p in paths], f"{title} ({len(paths)})")
@@ -207,11 +201,7 @@ def catalog_show(
         ) from None
     rules = catalog.rules_for(p)
     if fmt is OutputFormat.json:
-        emit(
-            json.dumps(
-                {"path": _dump(p), "rules": [_dump(r) for r in rules]}, ensure_ascii=False, indent=2
-            )
-        )
+        emit(json_text({"path": _dump(p), "rules": [_dump(r) for r in rules]}))
         return
     headers = HEADERS[lang]
     rows = [[h, v] for h, v in zip(headers, path_row(p, lang), strict=True)]
@@ -262,7 +252,7 @@ def catalog_rules(
     """List the rules of the reference's notes and what each becomes."""
     catalog = load_catalog(catalog_file)
     if fmt is OutputFormat.json:
-        emit(json.dumps({"rules": [_dump(r) for r in catalog.rules]}, ensure_ascii=False, indent=2))
+        emit(json_text({"rules": [_dump(r) for r in catalog.rules]}))
         return
     zh = lang is Lang.zh
     headers = [
@@ -288,4 +278,4 @@ def catalog_rules(
 @app.command("schema")
 def catalog_schema() -> None:
     """Print the JSON Schema of catalog files."""
-    emit(json.dumps(catalog_json_schema(), ensure_ascii=False, indent=2))
+    emit(json_text(catalog_json_schema()))

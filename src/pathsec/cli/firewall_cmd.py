@@ -6,17 +6,16 @@ from pathlib import Path
 from typing import Annotated, get_args
 
 import typer
-from pydantic import ValidationError
 
-from pathsec.atomic import write_atomic
+from pathsec.atomic import check_outputs, write_atomic
 from pathsec.catalog import load_catalog
 from pathsec.cli.common import err_console
 from pathsec.errors import InputError, InputProblem
 from pathsec.firewall import GeneratorOptions, RenderedFile, Selection, Target, generate
 from pathsec.firewall.interface import L4
-from pathsec.plan import build_plan
+from pathsec.plan.load import load_plan as load_any_plan
 from pathsec.plan.models import Plan
-from pathsec.topology import load_deployment
+from pathsec.quoting import terminal
 
 _PROTOCOL_CHOICES: dict[str, tuple[L4, ...]] = {
     "tcp": ("tcp",),
@@ -27,18 +26,7 @@ _PROTOCOL_CHOICES: dict[str, tuple[L4, ...]] = {
 
 def load_plan(file: Path, catalog: Path | None = None, with_operational: bool = False) -> Plan:
     """A plan from a deployment YAML (planned now) or from a plan JSON file."""
-    if file.suffix == ".json":
-        try:
-            return Plan.model_validate_json(file.read_bytes())
-        except OSError as exc:
-            raise InputError(InputProblem(str(file), None, None, exc.strerror or str(exc))) from exc
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise InputError(InputProblem(str(file), None, field or None, err["msg"])) from exc
-    return build_plan(
-        load_catalog(catalog), load_deployment(file), str(file), with_operational=with_operational
-    )
+    return load_any_plan(file, catalog, with_operational=with_operational)
 
 
 def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
@@ -57,14 +45,19 @@ def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
 
 
 def write_files(files: tuple[RenderedFile, ...], output: Path | None) -> None:
-    """Write ``files`` atomically under ``output``, or print them to stdout."""
+    """Write ``files`` atomically under ``output``, or print them to stdout.
+
+    Every target is checked before the first is written (a folder, device, FIFO, socket
+    or link in the way replaces nothing); each file is written in its encoding, 0600.
+    """
     if not files:
         err_console().print("pathsec: nothing to write: the selection has no enforcement point")
         return
     if output is not None:
+        check_outputs(output / f.name for f in files)
         for f in files:
-            target = write_atomic(output / f.name, f.content)
-            err_console().print(f"wrote {target}")
+            target = write_atomic(output / f.name, f.data())
+            err_console().print(f"wrote {terminal(target)}", markup=False, highlight=False)
         return
     for f in files:
         if len(files) > 1:

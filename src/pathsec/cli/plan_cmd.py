@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from pathsec.errors import InputError, InputProblem
 from pathsec.exitcodes import ExitCode
 from pathsec.plan import build_plan
 from pathsec.plan.models import Flow, Plan, PlanFinding, Severity
+from pathsec.quoting import json_text, terminal
 from pathsec.topology import load_deployment
 
 app = typer.Typer()
@@ -175,7 +175,7 @@ def _write(text: str, output: Path | None) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
         write_atomic(output, text)
-        err_console().print(f"wrote {output}", highlight=False, markup=False)
+        err_console().print(f"wrote {terminal(output)}", highlight=False, markup=False)
 
 
 def _findings_table(plan: Plan, lang: Lang) -> Tabular:
@@ -229,7 +229,7 @@ def plan_command(
         data = plan.model_copy(update={"flows": flows, "removed_flows": removed}).model_dump(
             mode="json"
         )
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(data) + "\n"
     elif fmt is PlanFormat.html:
         from pathsec.report.plan_html import render_plan_html
 
@@ -279,7 +279,7 @@ def validate_command(
             "warnings": warnings,
             "findings": [f.model_dump(mode="json") for f in plan.findings],
         }
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(data) + "\n"
     elif fmt is OutputFormat.csv:
         text = to_csv(table)
     elif fmt is OutputFormat.markdown:
@@ -288,9 +288,9 @@ def validate_command(
         text = _rich_text([table])
     _write(text, output)
     if lang is Lang.zh:
-        summary = f"{file}: {errors} 个错误, {warnings} 个警告"
+        summary = f"{terminal(file)}: {errors} 个错误, {warnings} 个警告"
     else:
-        summary = f"{file}: {errors} error(s), {warnings} warning(s)"
+        summary = f"{terminal(file)}: {errors} error(s), {warnings} warning(s)"
     err_console().print(summary, highlight=False, markup=False)
     if errors:
         raise typer.Exit(ExitCode.findings)

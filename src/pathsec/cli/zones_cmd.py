@@ -62,8 +62,12 @@ def baseline_command(
     from pathsec.audit.baseline import make_policy, policy_yaml
     from pathsec.audit.profiles import load_profile
     from pathsec.audit.run import audit
+    from pathsec.ident import DomainName, ShortText, check_option
     from pathsec.probes.interface import ProbeSettings
 
+    if ad_domain is not None:
+        ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
+    description = check_option(ShortText, description, "--description")
     work = assemble(
         target or [], targets_file, deployment, from_zone, ad_domain, "pathsec baseline"
     )

@@ -10,7 +10,6 @@ with an explicit deny term. Add targets to the headers for other platforms.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -27,17 +26,13 @@ from pathsec.firewall.rules import (
     EnforcementPoint,
     FlowRule,
     enforcement_points,
-    safe_name,
 )
 from pathsec.plan.models import HostInfo, Plan
+from pathsec.quoting import aerleon_name, aerleon_text, aerleon_token, yaml_comment
 
 POLICY_FILE = "aerleon/policies/pol/pathsec.yaml"  # aclgen reads policies in subfolders
 NETWORKS_FILE = "aerleon/def/networks.yaml"
 SERVICES_FILE = "aerleon/def/services.yaml"
-
-
-def _token(text: str) -> str:
-    return re.sub(r"[^A-Z0-9_]", "_", text.upper())
 
 
 class _Names:
@@ -51,13 +46,15 @@ class _Names:
     def host(self, name: str, addresses: list[str]) -> str:
         if name in self._host_token:
             return self._host_token[name]
-        base = "PATHSEC_" + _token(name)
+        base = "PATHSEC_" + aerleon_token(name)
         token, n = base, 2
         while token in self.networks:
             token, n = f"{base}_{n}", n + 1
         self._host_token[name] = token
         self.networks[token] = {
-            "values": [{"address": a, "comment": f"pathsec host {name}"} for a in addresses]
+            "values": [
+                {"address": a, "comment": aerleon_text(f"pathsec host {name}")} for a in addresses
+            ]
         }
         return token
 
@@ -80,8 +77,8 @@ def _term(index: int, rule: FlowRule, names: _Names, hosts: dict[str, HostInfo])
     src_key = names.host(src.name, sorted(set(src_addrs), key=src_addrs.index))
     dst_key = names.host(dst.name, sorted(set(dst_addrs), key=dst_addrs.index))
     return {
-        "name": f"t{index:03d}-{safe_name(rule.flow.path_id).replace('.', '-')}-{rule.protocol}",
-        "comment": rule.comment,
+        "name": aerleon_name(f"t{index:03d}-{rule.flow.path_id.replace('.', '-')}-{rule.protocol}"),
+        "comment": aerleon_text(rule.comment),
         "source-address": src_key,
         "destination-address": dst_key,
         "protocol": rule.protocol,
@@ -104,18 +101,18 @@ def _filters(
     filters: list[dict[str, Any]] = []
     for zone, rules in groups.items():
         if point.kind == "network":
-            fname = f"pathsec-{safe_name(point.name)}-from-{safe_name(zone)}"
+            fname = aerleon_name(f"pathsec-{point.name}-from-{zone}")
             itf = point.firewall.interfaces.get(zone) if point.firewall else None
             where = f"interface {itf}" if itf else "the interface"
-            comment = (
+            comment = aerleon_text(
                 f"pathsec: network firewall {point.name}, traffic entering from zone {zone}; "
                 f"apply inbound on {where} facing {zone}. Egress interfaces are not expressed: "
                 "destination addresses scope every term."
             )
             targets = {"juniper": f"{fname} mixed", "cisco": f"{fname} mixed"}
         else:
-            fname = f"pathsec-host-{safe_name(point.name)}"
-            comment = f"pathsec: host firewall of {point.name}"
+            fname = aerleon_name(f"pathsec-host-{point.name}")
+            comment = aerleon_text(f"pathsec: host firewall of {point.name}")
             targets = {"nftables": "mixed input"}
         terms = [_term(i, r, names, hosts) for i, r in enumerate(rules, start=1)]
         terms.append({"name": "default-deny", "comment": "pathsec: nothing else", "action": "deny"})
@@ -175,7 +172,7 @@ class AerleonGenerator(Generator):
     ) -> tuple[RenderedFile, ...]:
         """``aerleon/policies/pol/pathsec.yaml`` and ``aerleon/def/{networks,services}.yaml``."""
         policy, defs = build_policy(plan, selection, options)
-        head = f"# pathsec aerleon policy, deployment {plan.deployment!r}\n"
+        head = yaml_comment(f"pathsec aerleon policy, deployment {plan.deployment!r}") + "\n"
         return (
             RenderedFile(POLICY_FILE, head + _dump(policy)),
             RenderedFile(NETWORKS_FILE, _dump({"networks": defs["networks"]})),

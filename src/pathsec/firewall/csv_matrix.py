@@ -7,9 +7,6 @@ catalog path's name) and the path and flow ids.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from pathsec.firewall.interface import (
     Capabilities,
     Generator,
@@ -20,6 +17,7 @@ from pathsec.firewall.interface import (
 )
 from pathsec.firewall.rules import enforcement_points
 from pathsec.plan.models import Plan
+from pathsec.quoting import csv_text
 
 HEADER = (
     "enforced at",
@@ -38,14 +36,13 @@ MATRIX_FILE = "firewall-matrix.csv"
 
 
 def render_matrix(plan: Plan, selection: Selection, options: GeneratorOptions) -> str:
-    """The matrix as CSV text (RFC 4180, ``\\r\\n`` line ends)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(HEADER)
+    """The matrix as CSV text (RFC 4180, ``\\r\\n`` line ends); every cell through
+    :func:`~pathsec.quoting.csv_cell` (no formula can start a cell)."""
+    rows: list[tuple[str, ...]] = [HEADER]
     for point in enforcement_points(plan, selection, options):
         where = f"{'firewall' if point.kind == 'network' else 'host'} {point.name}"
         for rule in point.rules:
-            writer.writerow(
+            rows.append(
                 (
                     where,
                     rule.flow.source,
@@ -60,7 +57,7 @@ def render_matrix(plan: Plan, selection: Selection, options: GeneratorOptions) -
                     rule.flow.id,
                 )
             )
-    return buf.getvalue()
+    return csv_text(rows, lineterminator="\r\n")
 
 
 class CsvMatrixGenerator(Generator):

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pathsec.firewall.interface import (
     Capabilities,
+    FirewallError,
     Generator,
     GeneratorOptions,
     RenderedFile,
@@ -25,36 +26,49 @@ from pathsec.firewall.rules import (
     header_lines,
 )
 from pathsec.plan.models import Plan
+from pathsec.quoting import QuotingError, ipt_comment, ipt_comment_arg, ipt_ifname, ipt_token
 
-COMMENT_MAX = 255  # xt_comment limit
 ND_TYPES = ("neighbour-solicitation", "neighbour-advertisement", "router-advertisement")
+#: iptables-restore reads lines into a 10,240-byte buffer and parses the rest of a longer
+#: line as a line of its own: pathsec never writes one that long.
+LINE_MAX = 10_000
 
 
-def _comment(text: str) -> str:
-    clean = text.replace('"', "'").replace("\\", "/")
-    if len(clean) > COMMENT_MAX:
-        clean = clean[: COMMENT_MAX - 3] + "..."
-    return f'"{clean}"'
+def _token(rule: FlowRule, text: str, ifname: bool = False) -> str:
+    try:
+        return ipt_ifname(text) if ifname else ipt_token(text)
+    except QuotingError as exc:
+        raise FirewallError(f"flow {rule.flow.id}: {exc}; use --target aerleon") from None
 
 
 def rule_lines(rule: FlowRule, chain: str, family: Literal[4, 6]) -> list[str]:
-    """The ``-A`` lines of one rule for one family (none when the flow lacks that family)."""
+    """The ``-A`` lines of one rule for one family (none when the flow lacks that family).
+
+    Every token is plain (:func:`~pathsec.quoting.ipt_token`, interface names Linux names)
+    and the comment is quoted by :func:`~pathsec.quoting.ipt_comment_arg`.
+    """
     fm = rule.family(family)
     if fm is None:
         return []
     parts = [f"-A {chain}"]
     if rule.in_interface:
-        parts.append(f"-i {rule.in_interface}")
+        parts.append(f"-i {_token(rule, rule.in_interface, ifname=True)}")
     if rule.out_interface:
-        parts.append(f"-o {rule.out_interface}")
-    parts.append("-s " + ",".join(fm.source_texts))
-    parts.append("-d " + ",".join(fm.destination_texts))
+        parts.append(f"-o {_token(rule, rule.out_interface, ifname=True)}")
+    parts.append("-s " + _token(rule, ",".join(fm.source_texts)))
+    parts.append("-d " + _token(rule, ",".join(fm.destination_texts)))
     port = str(rule.ports.start)
     if rule.ports.end != rule.ports.start:
         port += f":{rule.ports.end}"
     parts.append(f"-p {rule.protocol} -m {rule.protocol} --dport {port}")
-    parts.append(f"-m comment --comment {_comment(rule.comment)} -j ACCEPT")
-    return [f"# {rule.comment}", " ".join(parts)]
+    parts.append(f"-m comment --comment {ipt_comment_arg(rule.comment)} -j ACCEPT")
+    line = " ".join(parts)
+    if len(line.encode("utf-8")) >= LINE_MAX:
+        raise FirewallError(
+            f"flow {rule.flow.id}: its rule is {len(line)} characters, longer than "
+            f"iptables-restore reads as one line ({LINE_MAX}); give its hosts fewer addresses"
+        )
+    return [ipt_comment(rule.comment), line]
 
 
 def render_point(plan: Plan, point: EnforcementPoint, family: Literal[4, 6]) -> str:
@@ -63,8 +77,11 @@ def render_point(plan: Plan, point: EnforcementPoint, family: Literal[4, 6]) -> 
     ext = "v4" if family == 4 else "v6"
     network = point.kind == "network"
     chain = "FORWARD" if network else "INPUT"
-    out = [*header_lines(plan, point, "#"), f"# Load: {tool} < {point.slug}.rules.{ext}"]
-    out.append("# Replaces the whole filter table of this machine.")
+    out = [
+        *header_lines(plan, point, ipt_comment),
+        ipt_comment(f"Load: {tool} < {point.slug}.rules.{ext}"),
+        ipt_comment("Replaces the whole filter table of this machine."),
+    ]
     out += ["*filter", f":INPUT {'ACCEPT' if network else 'DROP'} [0:0]"]
     out += [":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]"]
     out.append(f"-A {chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT")
@@ -72,7 +89,7 @@ def render_point(plan: Plan, point: EnforcementPoint, family: Literal[4, 6]) -> 
     if not network:
         out.append("-A INPUT -i lo -j ACCEPT")
         if family == 6:
-            out.append("# IPv6 neighbour discovery (RFC 4890)")
+            out.append(ipt_comment("IPv6 neighbour discovery (RFC 4890)"))
             for kind in ND_TYPES:
                 out.append(
                     f"-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type {kind}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -458,16 +459,21 @@ def address_text(net: IPNet) -> str:
     return str(net)
 
 
-def header_lines(plan: Plan, point: EnforcementPoint, prefix: str) -> list[str]:
-    """Comment lines that open every generated file."""
+def header_lines(
+    plan: Plan, point: EnforcementPoint, comment: Callable[[object], str]
+) -> list[str]:
+    """Comment lines that open every generated file, each made by the target's ``comment``
+    function (:mod:`pathsec.quoting`), so no name can end a comment early."""
     what = "network firewall" if point.kind == "network" else "host firewall of"
     lines = [
-        f"{prefix} pathsec rules: {what} {point.name!r}, deployment {plan.deployment!r}",
-        f"{prefix} Generated from the plan; only planned flows are accepted, all else is dropped.",
+        comment(f"pathsec rules: {what} {point.name!r}, deployment {plan.deployment!r}"),
+        comment("Generated from the plan; only planned flows are accepted, all else is dropped."),
     ]
     if point.unknown_interfaces:
         lines.append(
-            f"{prefix} No interface known for zone(s) {', '.join(point.unknown_interfaces)}: "
-            "those rules match addresses only."
+            comment(
+                f"No interface known for zone(s) {', '.join(point.unknown_interfaces)}: "
+                "those rules match addresses only."
+            )
         )
     return lines

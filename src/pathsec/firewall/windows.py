@@ -8,6 +8,8 @@ as a ``.reg`` file and as PowerShell. Network firewalls are not a Windows target
 
 from __future__ import annotations
 
+from typing import Final
+
 from pathsec.firewall.interface import (
     Capabilities,
     FirewallError,
@@ -24,23 +26,32 @@ from pathsec.firewall.rules import (
     safe_name,
 )
 from pathsec.plan.models import HostInfo, Plan, PortSpan
+from pathsec.quoting import (
+    ps_comment,
+    ps_list,
+    ps_string,
+    reg_comment,
+    reg_key,
+    reg_multi_sz,
+    reg_string,
+)
 
 RPC_KEY = r"Software\Microsoft\Rpc\Internet"
-
-
-def _ps(text: str) -> str:
-    """A PowerShell single-quoted string."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ps_list(items: list[str]) -> str:
-    return "@(" + ", ".join(_ps(i) for i in items) + ")"
+PS1: Final = "utf-8-bom"  # Windows PowerShell 5.1 reads a script without a BOM as ANSI
+REG: Final = "utf-16le-bom"  # as regedit writes .reg files
 
 
 def render_rules(plan: Plan, point: EnforcementPoint) -> str:
-    """The PowerShell script with the inbound rules of one host."""
+    """The PowerShell script with the inbound rules of one host.
+
+    Every value is a :func:`~pathsec.quoting.ps_string` (printable ASCII, ``'`` doubled)
+    and every comment a :func:`~pathsec.quoting.ps_comment`; the file is written as UTF-8
+    with a BOM (``RenderedFile.encoding``).
+    """
     out = [
-        f"# pathsec rules: Windows Firewall of {point.name!r}, deployment {plan.deployment!r}",
+        ps_comment(
+            f"pathsec rules: Windows Firewall of {point.name!r}, deployment {plan.deployment!r}"
+        ),
         "# Inbound allow rules for the planned flows only; the default inbound action is Block.",
         "# Needs the NetSecurity module (Windows Server 2012 / Windows 8 or later); on older",
         "# Windows the script stops at Import-Module. Existing allow rules outside the group",
@@ -59,12 +70,13 @@ def render_rules(plan: Plan, point: EnforcementPoint) -> str:
         remote = [address_text(n) for fm in rule.families for n in fm.sources]
         local = [address_text(n) for fm in rule.families for n in fm.destinations]
         name = f"pathsec {rule.flow.id} {rule.protocol}"
-        out.append(f"# {rule.comment}")
+        out.append(ps_comment(rule.comment))
         out.append(
-            f"New-NetFirewallRule -Name {_ps(name)} -DisplayName {_ps(name)} -Group 'pathsec'"
-            f" -Direction Inbound -Action Allow -Profile Any -Protocol {rule.protocol.upper()}"
-            f" -LocalPort {_ps(str(rule.ports))} -RemoteAddress {_ps_list(remote)}"
-            f" -LocalAddress {_ps_list(local)} -Description {_ps(rule.comment)} | Out-Null"
+            f"New-NetFirewallRule -Name {ps_string(name)} -DisplayName {ps_string(name)}"
+            " -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any"
+            f" -Protocol {rule.protocol.upper()} -LocalPort {ps_string(str(rule.ports))}"
+            f" -RemoteAddress {ps_list(remote)} -LocalAddress {ps_list(local)}"
+            f" -Description {ps_string(rule.comment)} | Out-Null"
         )
     out.append("")
     return "\r\n".join(out)
@@ -79,20 +91,24 @@ def _rpc_range(host: HostInfo) -> PortSpan:
 
 
 def render_reg(host: HostInfo) -> str:
-    """KB 154596 settings as a ``.reg`` file (``Ports`` is REG_MULTI_SZ, hex(7))."""
+    """KB 154596 settings as a ``.reg`` file (``Ports`` is REG_MULTI_SZ, hex(7)).
+
+    Names, values and the comment go through :mod:`pathsec.quoting` (no CR or LF can
+    start another entry); the file is written as UTF-16LE with a BOM, as regedit does.
+    """
     span = _rpc_range(host)
     value = f"{span.start}-{span.end}"
-    raw = (value + "\0\0").encode("utf-16-le")
-    hexed = ",".join(f"{b:02x}" for b in raw)
     return "\r\n".join(
         [
             "Windows Registry Editor Version 5.00",
             "",
-            f"; pathsec: RPC dynamic port range of {host.name} (KB 154596); restart to apply",
-            f"[HKEY_LOCAL_MACHINE\\{RPC_KEY}]",
-            f'"Ports"=hex(7):{hexed}',
-            '"PortsInternetAvailable"="Y"',
-            '"UseInternetPorts"="Y"',
+            reg_comment(
+                f"pathsec: RPC dynamic port range of {host.name} (KB 154596); restart to apply"
+            ),
+            reg_key(f"HKEY_LOCAL_MACHINE\\{RPC_KEY}"),
+            f"{reg_string('Ports')}={reg_multi_sz([value])}",
+            f"{reg_string('PortsInternetAvailable')}={reg_string('Y')}",
+            f"{reg_string('UseInternetPorts')}={reg_string('Y')}",
             "",
         ]
     )
@@ -104,16 +120,16 @@ def render_rpc_ps1(host: HostInfo) -> str:
     key = f"HKLM:\\{RPC_KEY}"
     return "\r\n".join(
         [
-            f"# pathsec: RPC dynamic port range of {host.name!r} (KB 154596)",
+            ps_comment(f"pathsec: RPC dynamic port range of {host.name!r} (KB 154596)"),
             "#Requires -RunAsAdministrator",
             "$ErrorActionPreference = 'Stop'",
-            f"New-Item -Path {_ps(key)} -Force | Out-Null",
-            f"New-ItemProperty -Path {_ps(key)} -Name 'Ports' -PropertyType MultiString"
-            f" -Value @('{span.start}-{span.end}') -Force | Out-Null",
-            f"New-ItemProperty -Path {_ps(key)} -Name 'PortsInternetAvailable' -PropertyType String"
-            " -Value 'Y' -Force | Out-Null",
-            f"New-ItemProperty -Path {_ps(key)} -Name 'UseInternetPorts' -PropertyType String"
-            " -Value 'Y' -Force | Out-Null",
+            f"New-Item -Path {ps_string(key)} -Force | Out-Null",
+            f"New-ItemProperty -Path {ps_string(key)} -Name 'Ports' -PropertyType MultiString"
+            f" -Value {ps_list([f'{span.start}-{span.end}'])} -Force | Out-Null",
+            f"New-ItemProperty -Path {ps_string(key)} -Name 'PortsInternetAvailable'"
+            " -PropertyType String -Value 'Y' -Force | Out-Null",
+            f"New-ItemProperty -Path {ps_string(key)} -Name 'UseInternetPorts'"
+            " -PropertyType String -Value 'Y' -Force | Out-Null",
             "Write-Host 'RPC port range set; restart the server for it to take effect.'",
             "",
         ]
@@ -137,15 +153,15 @@ class WindowsGenerator(Generator):
         files: list[RenderedFile] = []
         for p in enforcement_points(plan, selection, options, hosts_only=True):
             assert p.host is not None
-            files.append(RenderedFile(f"{p.slug}.ps1", render_rules(plan, p)))
+            files.append(RenderedFile(f"{p.slug}.ps1", render_rules(plan, p), PS1))
             if p.host.rpc_range_configured:
-                files.append(RenderedFile(f"{p.slug}-rpc.reg", render_reg(p.host)))
-                files.append(RenderedFile(f"{p.slug}-rpc.ps1", render_rpc_ps1(p.host)))
+                files.append(RenderedFile(f"{p.slug}-rpc.reg", render_reg(p.host), REG))
+                files.append(RenderedFile(f"{p.slug}-rpc.ps1", render_rpc_ps1(p.host), PS1))
         if selection.host is None:
             # Servers with a configured RPC range but no host firewall still need the range.
             for h in plan.hosts:
                 if h.rpc_range_configured and not h.host_firewall:
                     slug = f"host-{safe_name(h.name)}"
-                    files.append(RenderedFile(f"{slug}-rpc.reg", render_reg(h)))
-                    files.append(RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(h)))
+                    files.append(RenderedFile(f"{slug}-rpc.reg", render_reg(h), REG))
+                    files.append(RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(h), PS1))
         return tuple(files)

@@ -9,6 +9,7 @@ from pathsec.plan.findings import Context, run_checks
 from pathsec.plan.hosts import build_topology
 from pathsec.plan.models import FirewallInfo, Plan, ZoneInfo
 from pathsec.plan.planner import plan_flows
+from pathsec.quoting import terminal
 from pathsec.topology.models import Deployment
 
 
@@ -50,7 +51,8 @@ def _build_plan(
     )
     return Plan(
         deployment=deployment.organization.name,
-        source_file=source_file,
+        # A file name is the user's own, but it is text in every artefact header: one line.
+        source_file=terminal(source_file, 4096) if source_file is not None else None,
         hosts=tuple(hosts),
         zones=zones,
         firewalls=firewalls,

@@ -9,20 +9,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from pathsec.quoting import terminal
+
 #: Lines a transcript keeps, and the characters of each line.
 TRANSCRIPT_LINES = 60
 TRANSCRIPT_LINE_CHARS = 240
 
 
 def clean_text(text: str, limit: int = TRANSCRIPT_LINE_CHARS) -> str:
-    """Replace control characters so server text cannot drive a terminal; cut to ``limit``."""
-    if text.isascii() and text.isprintable():  # the usual case: nothing to replace
-        return text if len(text) <= limit else text[: limit - 1] + "…"
-    out = "".join(
-        ch if (ch.isprintable() or ch == " ") else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?"
-        for ch in text
-    )
-    return out if len(out) <= limit else out[: limit - 1] + "…"
+    """Server text that cannot drive a terminal (:func:`pathsec.quoting.terminal`), cut."""
+    return terminal(text, limit)
 
 
 def decode_line(raw: bytes) -> str:

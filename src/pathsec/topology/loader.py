@@ -47,13 +47,17 @@ class _Checker:
         raise InputError(InputProblem(file, line, format_loc(loc), message))
 
     def unique(self, names: Iterable[tuple[str, tuple[str | int, ...]]], what: str) -> None:
-        seen: dict[str, tuple[str | int, ...]] = {}
+        # Ignoring case: file names derive from names, and Windows and macOS ignore case.
+        seen: dict[str, tuple[str, tuple[str | int, ...]]] = {}
         for name, loc in names:
-            if name in seen:
-                first = self.doc.line_of(seen[name]) if self.doc else None
+            key = name.casefold()
+            if key in seen:
+                other, first_loc = seen[key]
+                first = self.doc.line_of(first_loc) if self.doc else None
                 where = f" (first defined on line {first})" if first else ""
-                self.fail(loc, f"duplicate {what} {name!r}{where}")
-            seen[name] = loc
+                same = "" if other == name else f" (same as {other!r} ignoring case)"
+                self.fail(loc, f"duplicate {what} {name!r}{same}{where}")
+            seen[key] = (name, loc)
 
     def known(self, name: str, pool: Iterable[str], loc: Sequence[str | int], what: str) -> None:
         pool = list(pool)

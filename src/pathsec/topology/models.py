@@ -7,59 +7,28 @@ site, a cluster's nodes …) are checked by :mod:`pathsec.topology.loader`.
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    model_validator,
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from pathsec.ident import (
+    CIDR,
+    AddressOrCIDR,
+    Description,
+    DomainName,
+    InterfaceName,
+    IPAddress,
+    Name,
+    PathId,
+    Port,
+    PortRangeText,
+    ShortText,
 )
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_ip(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
-    return value
-
-
-def _check_cidr(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
-    return value
-
-
-def _check_port_range(value: str) -> str:
-    parts = value.split("-")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValueError(f"{value!r} is not a port range like '5000-5100'")
-    start, end = (int(p) for p in parts)
-    if not 1 <= start <= end <= 65535:
-        raise ValueError(f"{value!r}: need 1 <= start <= end <= 65535")
-    return f"{start}-{end}"
-
-
-IPAddress = Annotated[str, AfterValidator(_check_ip)]
-CIDR = Annotated[str, AfterValidator(_check_cidr)]
-PortRangeText = Annotated[
-    str,
-    AfterValidator(_check_port_range),
-    Field(description="Inclusive port range 'START-END', e.g. '5000-5100'."),
-]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
 def _int_to_str(value: object) -> object:
@@ -147,16 +116,16 @@ class ClientRole(StrEnum):
 class Organization(_Frozen):
     """The Exchange organisation and its Active Directory forest and domain."""
 
-    name: str = Field(min_length=1)
-    forest: str = Field(min_length=1)
-    domain: str = Field(min_length=1)
+    name: ShortText = Field(min_length=1)
+    forest: DomainName
+    domain: DomainName
 
 
 class Site(_Frozen):
     """An Active Directory site."""
 
     name: Name
-    description: str | None = None
+    description: Description | None = None
     internet_facing: bool | None = Field(
         default=None,
         description="Its Client Access servers serve internet users and devices; CAS of other "
@@ -294,7 +263,7 @@ class AdminWorkstations(_Frozen):
     """Administrator workstations (single addresses or CIDRs)."""
 
     name: Name
-    addresses: tuple[CIDR | IPAddress, ...] = Field(min_length=1)
+    addresses: tuple[AddressOrCIDR, ...] = Field(min_length=1)
     zone: Name
     targets: tuple[Name, ...] | None = Field(
         default=None, description="Mailbox servers administered; default all."
@@ -305,8 +274,8 @@ class Partner(_Frozen):
     """A partner organisation exchanging mail with Domain Security (mutual TLS)."""
 
     name: Name
-    domain: str = Field(min_length=1)
-    addresses: tuple[CIDR | IPAddress, ...] = Field(min_length=1)
+    domain: DomainName
+    addresses: tuple[AddressOrCIDR, ...] = Field(min_length=1)
     zone: Name
     domain_security: bool = True
     edges: tuple[Name, ...] | None = Field(
@@ -319,7 +288,9 @@ class NetworkFirewall(_Frozen):
 
     name: Name
     zones: tuple[Name, ...] = Field(min_length=2)
-    interfaces: dict[str, str] = Field(default_factory=dict, description="Zone -> interface.")
+    interfaces: dict[Name, InterfaceName] = Field(
+        default_factory=dict, description="Zone -> interface."
+    )
 
 
 class DnsResolvers(_Frozen):
@@ -413,7 +384,7 @@ class Publisher(_Frozen):
 class PathException(_Frozen):
     """Leave out a catalog path, or some of its ports, where the deployment does not use it."""
 
-    path: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$", description="Catalog path id.")
+    path: PathId = Field(description="Catalog path id.")
     ports: tuple[Port, ...] = Field(default=(), description="Only these ports; default: all.")
     protocol: Literal["tcp", "udp"] | None = Field(
         default=None, description="Only this protocol; default: any."
@@ -425,7 +396,7 @@ class PathException(_Frozen):
     servers: tuple[Name, Name] | None = Field(
         default=None, description="Flows between these two hosts (either way)."
     )
-    reason: str = Field(min_length=1, max_length=500, description="Why: shown on every flow.")
+    reason: ShortText = Field(min_length=1, description="Why: shown on every flow.")
 
     @model_validator(mode="after")
     def _one_scope(self) -> PathException:
