@@ -70,7 +70,9 @@ def test_a_bad_texts_entry_names_line_and_field() -> None:
     with pytest.raises(InputError, match=r"t.yaml:4: findings.PS-TCP-001.remediation.zh: required"):
         validate_located(FindingTexts, load_yaml_text(text, "t.yaml"))
     bad_id = "findings:\n  TCP-1:\n    title: {en: a, zh: b}\n    remediation: {en: a, zh: b}\n"
-    with pytest.raises(InputError, match=r"t.yaml:\d: findings.TCP-1.*a finding id looks like PS-SMTP-001"):
+    with pytest.raises(
+        InputError, match=r"t.yaml:\d: findings.TCP-1.*a finding id looks like PS-SMTP-001"
+    ):
         validate_located(FindingTexts, load_yaml_text(bad_id, "t.yaml"))
 
 
