@@ -237,12 +237,15 @@ def reg_multi_sz(values: Sequence[str]) -> str:
 
 # --- aerleon -----------------------------------------------------------------------------
 
-_AERLEON_BAD = re.compile(r"[^\x20-\x7e]|[\"\\`$]")
+#: aerleon's Juniper writer counts braces over its whole output, comments included, and
+#: refuses unbalanced ones: braces go too.
+_AERLEON_BAD = re.compile(r"[^\x20-\x7e]|[\"\\`${}]")
 
 
 def aerleon_text(text: str) -> str:
     """Text aclgen copies into comments (Juniper ``/* */``, Cisco ``remark``, nftables
-    ``comment "…"``): printable ASCII, no quotes or backslash, ``/*`` and ``*/`` broken."""
+    ``comment "…"``): printable ASCII, no quotes, backslash or braces, ``/*`` and ``*/``
+    broken."""
     clean = _AERLEON_BAD.sub("?", text)
     while "*/" in clean or "/*" in clean:
         clean = clean.replace("*/", "* /").replace("/*", "/ *")
