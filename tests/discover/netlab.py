@@ -78,9 +78,10 @@ def lab_in_namespace(profile: str, work: Path, tag: str = "") -> Iterator[NetLab
     pid: int | None = None
     try:
         _ip("netns", "exec", ns, "ip", "link", "set", "lo", "up")
+        command = ["ip", "netns", "exec", ns, PATHSEC, "lab", "up", "--real-ports"]
+        command += ["--profile", profile, "--state-dir", str(state)]
         up = subprocess.run(
-            ["ip", "netns", "exec", ns, PATHSEC, "lab", "up", "--real-ports"]
-            + ["--profile", profile, "--state-dir", str(state)],
+            command,
             capture_output=True,
             text=True,
             timeout=60,
