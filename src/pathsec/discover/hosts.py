@@ -64,7 +64,8 @@ def roles_of(results: Sequence[EndpointResult]) -> tuple[RoleVerdict, ...]:
     """The roles the rules support, each with its certainty and evidence.
 
     A role is ``certain`` when a certain rule matched, or likely rules of two different ids
-    did; a rule whose ``unless`` role is found does not count (Edge's EHLO is no Hub's).
+    did; a rule whose ``unless`` role is found does not count (Edge's EHLO is no Hub's), and
+    a rule that does not stand ``alone`` needs another one beside it.
     """
     found: dict[ServerRole, list[tuple[Rule, list[Evidence]]]] = {}
     for rule in RULES:
@@ -74,8 +75,8 @@ def roles_of(results: Sequence[EndpointResult]) -> tuple[RoleVerdict, ...]:
     verdicts = []
     for role in ROLE_ORDER:
         hits = [(r, e) for r, e in found.get(role, []) if r.unless is None or r.unless not in found]
-        if not hits:
-            continue
+        if not hits or (len(hits) == 1 and not hits[0][0].alone):
+            continue  # nothing, or one rule that only corroborates
         likely_ids = {r.id for r, _ in hits if r.certainty is Certainty.likely}
         certain = any(r.certainty is Certainty.certain for r, _ in hits) or len(likely_ids) > 1
         verdicts.append(
@@ -86,6 +87,18 @@ def roles_of(results: Sequence[EndpointResult]) -> tuple[RoleVerdict, ...]:
             )
         )
     return tuple(verdicts)
+
+
+def _legacy(roles: tuple[RoleVerdict, ...]) -> tuple[RoleVerdict, ...]:
+    """An Exchange 2003 server is a legacy mailbox server in a deployment: its Exchange
+    roles' evidence becomes the mailbox role's (a 2003 SMTP answers as a Hub would)."""
+    exchange = [v for v in roles if v.role in EXCHANGE_ROLES]
+    mailbox = RoleVerdict(
+        role=ServerRole.mailbox,
+        certainty=max((v.certainty for v in exchange), key=lambda c: c.rank),
+        evidence=tuple(e for v in exchange for e in v.evidence),
+    )
+    return (mailbox, *(v for v in roles if v.role not in EXCHANGE_ROLES))
 
 
 def _facts(roles: set[ServerRole], results: Sequence[EndpointResult]) -> dict[str, Estimate]:
@@ -164,6 +177,9 @@ def judge(address: str, results: Sequence[EndpointResult]) -> ServerVerdict | Le
     exchange: Estimate | None = None
     if names & EXCHANGE_ROLES:
         exchange = exchange_estimate(opened)
+        if exchange is not None and exchange.value == "2003":
+            roles = _legacy(roles)
+            names = {v.role for v in roles}
     windows = windows_estimate(opened, exchange.value if exchange else None)
     return ServerVerdict(
         address=address,

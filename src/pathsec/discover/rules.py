@@ -58,7 +58,9 @@ Test = Callable[[EndpointResult], str | None]
 @dataclass(frozen=True)
 class Rule:
     """One fingerprint: when ``test`` matches an endpoint, the server likely or certainly
-    holds ``role`` (unless it holds ``unless``, which excludes it)."""
+    holds ``role`` (unless it holds ``unless``, which excludes it). A rule that is not
+    ``alone`` only corroborates: what it sees is not specific to Windows or Exchange (any
+    KDC answers an AS-REQ; any web server may ask for credentials everywhere)."""
 
     id: str
     role: ServerRole
@@ -66,6 +68,7 @@ class Rule:
     ports: tuple[int, ...]
     test: Test
     unless: ServerRole | None = None
+    alone: bool = True
 
     @property
     def detects(self) -> str:
@@ -274,12 +277,12 @@ _CERTAIN, _LIKELY = Certainty.certain, Certainty.likely
 RULES: tuple[Rule, ...] = (
     Rule("smtp.exps-gssapi", _H, _CERTAIN, (25, 587), smtp_exps_gssapi, unless=_E),
     Rule("smtp.exchange-keywords", _H, _LIKELY, (25, 587), smtp_exchange, unless=_E),
-    Rule("smtp.client-connector", _H, _LIKELY, (587,), smtp_client_connector, unless=_E),
+    Rule("smtp.client-connector", _H, _LIKELY, (587,), smtp_client_connector, _E, alone=False),
     Rule("smtp.edge-connector", _E, _LIKELY, (25,), smtp_edge),
     Rule("ldap.adam", _E, _LIKELY, (50389, 50636), ldap_adam),
     Rule("http.owa-forms", _C, _CERTAIN, (80, 443), http_owa_forms),
     Rule("http.owa-version", _C, _LIKELY, (80, 443), http_owa_version),
-    Rule("http.exchange-vdirs", _C, _LIKELY, (80, 443), http_exchange_vdirs),
+    Rule("http.exchange-vdirs", _C, _LIKELY, (80, 443), http_exchange_vdirs, alone=False),
     Rule("pop3.exchange", _C, _LIKELY, (110, 995), pop3_exchange),
     Rule("imap.exchange", _C, _LIKELY, (143, 993), imap_exchange),
     Rule("rpc.emsmdb", _M, _CERTAIN, (135,), rpc_emsmdb),
@@ -288,9 +291,9 @@ RULES: tuple[Rule, ...] = (
     Rule("sip.exchange-um", _U, _CERTAIN, (5060, 5061, 5062), sip_um),
     Rule("ldap.ad-ds", _D, _CERTAIN, (389, 636), ldap_ad),
     Rule("ldap.global-catalog", _D, _LIKELY, (3268, 3269), ldap_gc),
-    Rule("kerberos.kdc", _D, _LIKELY, (88,), kerberos_kdc),
-    Rule("rpc.dc-interfaces", _D, _LIKELY, (135,), rpc_dc),
-    Rule("dns.ad-zone", _D, _LIKELY, (53,), dns_ad_zone),
+    Rule("kerberos.kdc", _D, _LIKELY, (88,), kerberos_kdc, alone=False),
+    Rule("rpc.dc-interfaces", _D, _LIKELY, (135,), rpc_dc, alone=False),
+    Rule("dns.ad-zone", _D, _LIKELY, (53,), dns_ad_zone, alone=False),
 )
 
 _BUILD = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.")
