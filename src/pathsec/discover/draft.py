@@ -61,7 +61,7 @@ def _server_entry(v: ServerVerdict, name: str, zone: str) -> dict[str, Any]:
 
 
 def _server_notes(v: ServerVerdict, name: str) -> list[str]:
-    notes = [f"{name} at {v.address}: name from {v.name.basis}"]
+    notes = [f"{name} at {v.address}: {v.name.basis}"]
     notes += [f"- name refused: {c}" for c in v.name.conflicts]
     for r in v.roles:
         notes.append(f"{r.role.value} ({r.certainty.value}):")

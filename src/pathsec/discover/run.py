@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pathsec.audit.engine import AuditObserver, Limits
@@ -152,12 +152,26 @@ def discover(
     if stopped is None and domain.value:
         extra, stopped = _second_round(results, domain.value, settings, limits, observer)
         probed += extra
-        domain = domain_estimate([r for rs in results.values() for r in rs])
+    seconds = round(time.monotonic() - clock, 3)
+    return conclude(scope, results, probed, started, seconds, stopped)
+
+
+def conclude(
+    scope: Scope,
+    results: Mapping[str, Sequence[EndpointResult]],
+    endpoints: int,
+    started: str = "",
+    seconds: float = 0.0,
+    stopped: int | None = None,
+) -> Discovery:
+    """What the endpoint results of ``scope`` (by address) make: verdicts, the evidence
+    report and, unless the run was stopped or found nothing, the draft."""
+    domain = domain_estimate([r for rs in results.values() for r in rs])
     servers: list[ServerVerdict] = []
     left_out: list[LeftOut] = []
     silent: list[str] = []
     for address in scope.addresses:
-        verdict = judge(address, results[address])
+        verdict = judge(address, results.get(address, ()))
         if isinstance(verdict, ServerVerdict):
             servers.append(verdict)
         elif isinstance(verdict, LeftOut):
@@ -167,12 +181,12 @@ def discover(
     names = _unique_names(servers)
     servers = _with_fallbacks(servers, names)
     report = DiscoveryReport(
-        started=started,
+        started=started or _now(),
         finished=_now(),
         targets=scope.given,
         addresses=len(scope.addresses),
-        endpoints=probed,
-        seconds=round(time.monotonic() - clock, 3),
+        endpoints=endpoints,
+        seconds=seconds,
         domain=domain,
         servers=tuple(servers),
         left_out=tuple(left_out),
@@ -188,9 +202,10 @@ def discover(
             f"Draft deployment written by `pathsec discover {' '.join(scope.given)}`",
             f"({report.addresses} addresses, {report.endpoints} endpoints, {report.finished}).",
             "Each server's comments give the evidence for its roles and versions, and how",
-            "sure each role is; all of it is in the evidence file (DRAFT.evidence.json).",
-            "It is a draft: review every TODO below (site, zone kinds, Edge subscriptions,",
-            "firewalls, client populations), then run `pathsec validate` and `pathsec plan`.",
+            "sure each role is; all of it is in the evidence file (NAME.evidence.json beside",
+            "the draft, or --evidence). It is a draft: review every TODO below (site, zone",
+            "kinds, Edge subscriptions, firewalls, client populations), then run",
+            "`pathsec validate` and `pathsec plan` on it.",
         ),
         absent="seen on the network",
         absent_long="seen on the network",

@@ -256,7 +256,9 @@ def _name_candidates(results: Iterable[EndpointResult]) -> list[tuple[str, str, 
                     ranked.setdefault(1, []).append(("NTLM computer name", text, r))
         smtp = obs.of(SmtpObservation)
         if smtp is not None and smtp.ehlo_before is not None and smtp.ehlo_before.greeting:
-            ranked.setdefault(2, []).append(("SMTP EHLO", smtp.ehlo_before.greeting.split()[0], r))
+            ranked.setdefault(2, []).append(
+                ("SMTP EHLO", smtp.ehlo_before.greeting.split(" ", 1)[0], r)
+            )
         for o in (obs.get(k) for k, _ in obs.items()):
             session = o.tls_session() if o is not None else None
             cert = session.certificate if session is not None else None
@@ -298,14 +300,14 @@ def name_estimate(address: str, results: Sequence[EndpointResult]) -> Estimate:
         ev = _ev("name", r, f"{source} {text}")
         return Estimate(
             value=name,
-            basis=f"{source} {says(text)} at {label(r)}",
+            basis=f"name from {source} {says(text)} at {label(r)}",
             evidence=(ev,),
             conflicts=tuple(refused),
         )
     made = "host-" + re.sub(r"[^A-Za-z0-9]+", "-", address).strip("-")
     return Estimate(
         value=made,
-        basis="TODO: no usable name on the wire; made from the address",
+        basis="TODO: name made from the address (no usable name on the wire)",
         conflicts=tuple(refused),
     )
 
