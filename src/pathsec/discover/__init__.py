@@ -6,7 +6,8 @@ each address with data-driven rules (:mod:`~pathsec.discover.rules`), estimates 
 versions (:mod:`~pathsec.discover.versions`) and writes a draft deployment whose comments,
 and side file, give the evidence for every value (:mod:`~pathsec.discover.draft`).
 
-Public API: :func:`parse_scope`, :func:`discover` (probe, then :func:`conclude`), :func:`report_json`.
+Public API: :func:`parse_scope`, :func:`discover` (probe, then :func:`conclude`),
+:func:`report_json`.
 """
 
 from __future__ import annotations
