@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from discover.test_rules import result, smtp
+from discover.observed import result, smtp
 from hostile.server import Peer, serving
 from pathsec.cli.main import run
 from pathsec.discover import conclude, parse_scope, report_json

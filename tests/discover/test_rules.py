@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import pytest
 
+from discover.observed import result, smtp
 from discover.record import load, record, save
 from pathsec.audit.models import EndpointResult
-from pathsec.audit.observations import observations
 from pathsec.discover.hosts import judge, matches
 from pathsec.discover.models import Certainty, LeftOut, ServerVerdict
 from pathsec.discover.rules import NOT_2007, RULES
@@ -24,43 +24,14 @@ from pathsec.discover.versions import domain_estimate, host_label
 from pathsec.lab.core import Lab
 from pathsec.lab.profiles import load_profile
 from pathsec.probes.http import HttpObservation, HttpResponse
-from pathsec.probes.interface import Observation, ProbeKind, Status
 from pathsec.probes.kerberos import KerberosObservation
 from pathsec.probes.ldap import LdapObservation, RootDse
 from pathsec.probes.ntlm import NtlmObservation
 from pathsec.probes.pop3 import Pop3Observation
 from pathsec.probes.rpc import RpcObservation
 from pathsec.probes.smb import SmbObservation
-from pathsec.probes.smtp import SmtpObservation, parse_ehlo, parse_reply
-from pathsec.probes.tcp import TcpObservation
 
 PROFILES = ("default", "hardened")
-
-
-def result(host: str, port: int, *obs: Observation) -> EndpointResult:
-    """An open endpoint with these observations (as the engine records them)."""
-    seen: dict[ProbeKind, Observation] = {ProbeKind.tcp: TcpObservation(state="open")}
-    for o in obs:
-        seen[ProbeKind(type(o).__name__.removesuffix("Observation").lower())] = o
-    return EndpointResult(
-        host=host,
-        port=port,
-        protocol=port_protocol(port),
-        path_id=None,
-        status=Status.ok,
-        observations=observations(seen),
-    )
-
-
-def smtp(banner: str, ehlo: Sequence[str]) -> SmtpObservation:
-    """An SMTP observation from a banner and the EHLO reply lines, by the probe's parsers."""
-    info = parse_ehlo(parse_reply(list(ehlo)))
-    return SmtpObservation(
-        banner=banner,
-        ehlo_before=info,
-        starttls_offered=info.starttls,
-        exchange_markers=info.exchange_markers,
-    )
 
 
 # fingerprints §1: an Exchange 2003 server (forum copy, [V])
