@@ -30,6 +30,8 @@ SETS = {
     "lab /24": ["127.0.10.0/24"],
     "4 servers": ["127.0.10.10", "127.0.10.11", "127.0.10.12", "127.0.10.130"],
 }
+#: With --large: the /20 around the lab (4,094 addresses, the default --max-hosts bound).
+LARGE = {"lab /20": ["127.0.0.0/20"]}
 
 
 def main() -> int:
@@ -37,6 +39,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", default="default")
+    ap.add_argument("--large", action="store_true", help="also the /20 (86,000 endpoints)")
     args = ap.parse_args()
     why = can_run()
     if why is not None:
@@ -45,12 +48,13 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, lab_in_namespace(args.profile, Path(tmp)) as lab:
         work = Path(tmp)
-        for label, targets in SETS.items():
+        for label, targets in (SETS | LARGE if args.large else SETS).items():
             scope = parse_scope(targets)
             lines = [target_line(t) for t in endpoint_targets(scope.addresses)]
             tfile = work / f"targets-{len(lines)}.txt"
             tfile.write_text("\n".join(lines) + "\n")
             times: dict[str, list[float]] = {"discover": [], "audit": []}
+            rss: dict[str, int] = {"discover": 0, "audit": 0}
             for _ in range(args.repeat):
                 for tool in ("discover", "audit"):
                     if tool == "discover":
@@ -60,19 +64,25 @@ def main() -> int:
                         argv = ["audit", "--targets-file", str(tfile), "-q", "-f", "json"]
                         argv += ["-o", str(work / "a.json"), "--no-store"]
                     start = time.monotonic()
-                    proc = lab.run(*argv)
+                    proc = lab.run(*argv, prefix=("/usr/bin/time", "-f", "rss-kb %M"))
                     times[tool].append(time.monotonic() - start)
+                    kb = [ln for ln in proc.stderr.splitlines() if ln.startswith("rss-kb ")]
+                    rss[tool] = max(rss[tool], int(kb[-1].split()[1]) if kb else 0)
                     if tool == "discover" and proc.returncode != 0:
                         print(proc.stderr, file=sys.stderr)
                         return 3
             for tool, ts in times.items():
-                rows.append((label, len(lines), tool, min(ts), statistics.median(ts)))
-    print("| endpoints | set | tool | best s | median s | endpoints/s (best) | vs audit |")
-    print("|---|---|---|---|---|---|---|")
+                mb = rss[tool] / 1024
+                rows.append((label, len(lines), tool, min(ts), statistics.median(ts), mb))
+    print("| endpoints | set | tool | best s | median s | endpoints/s | vs audit | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     best = {(r[0], r[2]): r[3] for r in rows}
-    for label, n, tool, low, mid in rows:
+    for label, n, tool, low, mid, mb in rows:
         ratio = best[(label, "audit")] / low
-        print(f"| {n} | {label} | {tool} | {low:.2f} | {mid:.2f} | {n / low:,.0f} | {ratio:.2f}x |")
+        print(
+            f"| {n:,} | {label} | {tool} | {low:.2f} | {mid:.2f} | {n / low:,.0f} "
+            f"| {ratio:.2f}x | {mb:.0f} |"
+        )
     return 0
 
 

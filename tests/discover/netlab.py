@@ -42,10 +42,13 @@ class NetLab:
     state_dir: Path
     pid: int
 
-    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """``pathsec ARGS`` inside the namespace; stdout and stderr captured."""
+    def run(
+        self, *args: str, timeout: float = 300, prefix: tuple[str, ...] = ()
+    ) -> subprocess.CompletedProcess[str]:
+        """``pathsec ARGS`` inside the namespace (after ``prefix``, e.g. a timer); stdout and
+        stderr captured."""
         return subprocess.run(
-            ["ip", "netns", "exec", self.ns, PATHSEC, *args],
+            ["ip", "netns", "exec", self.ns, *prefix, PATHSEC, *args],
             capture_output=True,
             text=True,
             timeout=timeout,

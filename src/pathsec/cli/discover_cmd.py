@@ -105,8 +105,6 @@ def discover_command(
     found = discover(scope, settings, limits, observer)
     report = found.report
     if found.stopped is not None:
-        if observer is not None:
-            observer.run_finished()
         _say(
             f"pathsec: interrupted by {signal.Signals(found.stopped).name}: nothing written "
             "(a draft needs every address probed)"

@@ -151,12 +151,14 @@ def parse_scope(texts: Sequence[str], max_hosts: int = DEFAULT_MAX_HOSTS) -> Sco
     return Scope(tuple(t.strip() for t in texts), tuple(seen), tuple(networks))
 
 
-def endpoint_targets(addresses: Iterable[str], domain: str | None = None) -> list[Target]:
-    """One audit target per address and discovery port (the audit's own target model)."""
+def endpoint_targets(addresses: Sequence[str], domain: str | None = None) -> list[Target]:
+    """One audit target per address and discovery port (the audit's own target model), port
+    by port: consecutive connections go to different hosts, so the per-host budget holds
+    back none of them and no host gets all its ports at once."""
     out: list[Target] = []
-    for address in addresses:
-        for port, _ in DISCOVERY_PORTS:
-            proto = port_protocol(port)
+    for port, _ in DISCOVERY_PORTS:
+        proto = port_protocol(port)
+        for address in addresses:
             out.append(
                 Target(
                     host=address,
