@@ -5,6 +5,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +78,37 @@ def test_nothing_answers_no_draft_exit_3(tmp_path: Path, capfd: pytest.CaptureFi
     evidence = json.loads((tmp_path / "d.evidence.json").read_text())
     assert evidence["servers"] == [] and evidence["silent"] == [f"{NET}.1-{NET}.2"]
     assert evidence["endpoints"] == 2 * len(DISCOVERY_PORTS)
+
+
+def test_sigterm_stops_discovery_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "d.yaml"
+    exe = Path(sys.executable).with_name("pathsec")
+    # 42 paced connections at 5/s: about 8 s unless stopped
+    argv = [str(exe), "discover", f"{NET}.1", f"{NET}.2", "-q", "-o", str(out), "--max-rate", "5"]
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        ready, _, _ = select.select([proc.stderr], [], [], 60)
+        first = proc.stderr.readline() if ready else ""
+        assert first.startswith("discover: 2 addresses"), first  # probing starts now
+        time.sleep(0.7)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert proc.returncode == 143, err
+    assert "interrupted by SIGTERM: nothing written" in err
+    assert not out.exists() and not (tmp_path / "d.evidence.json").exists()
+
+
+def test_the_engine_skips_only_follow_up_probes() -> None:
+    from pathsec.audit.engine import Engine, Limits, NullObserver
+    from pathsec.discover.run import SKIP
+    from pathsec.probes.interface import ProbeKind, ProbeSettings
+
+    assert ProbeKind.tls in SKIP and ProbeKind.ntlm not in SKIP
+    Engine(ProbeSettings(), Limits(), NullObserver(), SKIP)
+    with pytest.raises(ValueError, match="only follow-up probes"):
+        Engine(ProbeSettings(), Limits(), NullObserver(), frozenset({ProbeKind.smtp}))
