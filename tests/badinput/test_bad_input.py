@@ -259,6 +259,37 @@ CASES: dict[str, Bad] = {
     "targets file: is a directory": Bad(
         ("audit", "--targets-file", "{tmp}"), r"(cannot read|is a directory)"
     ),
+    # --- discover targets (refused before anything is sent) --------------------------------
+    "discover: a /8 without --max-hosts": Bad(
+        ("discover", "10.0.0.0/8"),
+        r"^pathsec: error: TARGET: '10\.0\.0\.0/8': the targets hold 16,777,214\+ addresses, "
+        r"more than --max-hosts 4,096",
+    ),
+    "discover: two /20s over the bound": Bad(
+        ("discover", "10.0.0.0/20", "10.1.0.0/20"), r"'10\.1\.0\.0/20': .*more than --max-hosts"
+    ),
+    "discover: a /16 over a raised bound": Bad(
+        ("discover", "10.0.0.0/16", "--max-hosts", "65000"), r"65,534\+ addresses.*65,000"
+    ),
+    "discover: garbage target": Bad(
+        ("discover", "10.0.0.1", "not/an/address"), r"'not/an/address': not an IP address or CIDR"
+    ),
+    "discover: host name": Bad(("discover", "mail.example.org"), r"host names are not accepted"),
+    "discover: control characters": Bad(
+        ("discover", "10.0.0.\x1b[2J"), r"not an IP address or CIDR"
+    ),
+    "discover: multicast": Bad(("discover", "224.0.0.1"), r"not a host address"),
+    "discover: bad CIDR": Bad(("discover", "10.0.0.0/33"), r"not an IP address or CIDR"),
+    "discover: --max-hosts 0": Bad(("discover", "10.0.0.1", "--max-hosts", "0"), r"--max-hosts"),
+    "discover: bad --source-address": Bad(
+        ("discover", "127.0.0.1", "--source-address", "nope"), r"--source-address: not an IP"
+    ),
+    "discover: output exists": Bad(
+        ("discover", "127.0.0.1", "-o", "{tmp}/d.yaml"),
+        r"--output: .*d\.yaml exists; use --force",
+        {"d.yaml": "mine\n"},
+    ),
+    "discover: no target": Bad(("discover",), r"(?i)missing argument|targets"),
 }
 
 

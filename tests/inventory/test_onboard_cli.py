@@ -170,7 +170,8 @@ def test_wheel_ships_examples_collector_and_schemas(tmp_path: Path) -> None:
 
 
 def test_readme_getting_started_order() -> None:
-    """demo; init or import; validate; plan; firewall; audit — each a command that exists."""
+    """demo; init, import or discover; validate; plan; firewall; audit — each a command that
+    exists."""
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme[readme.index("## Getting started") :]
     block = section[section.index("```sh") : section.index("```", section.index("```sh") + 5)]
@@ -182,6 +183,7 @@ def test_readme_getting_started_order() -> None:
         "init",
         "collector",
         "import",
+        "discover",
         "validate",
         "plan",
         "firewall",

@@ -150,6 +150,8 @@ def test_pathsec_rpc_probe_enumerates_the_lab(lab_default: RunningLab) -> None:
         assert obs.status is Status.ok, obs.reason
         assert obs.enumerated and obs.entries == count
         assert obs.tcp_ports and all(LOW <= p <= HIGH for p in obs.tcp_ports)
+        registered = DC_INTERFACES if server == "DC01" else EXCHANGE_INTERFACES
+        assert set(obs.interfaces) == {f"{i.uuid} v{i.version}" for i in registered}
 
 
 def test_kerberos_over_udp_answers_krb_error_without_length_prefix(

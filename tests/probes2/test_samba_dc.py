@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pathsec.probes.rpc import MAP_INTERFACES
 from probes2.conftest import DOMAIN, SambaDc
 
 pytestmark = [pytest.mark.server, pytest.mark.root]
@@ -95,6 +96,9 @@ def test_rpc_endpoint_mapper(dc_audit: dict) -> None:
     assert r["tcp_ports"] and all(49152 <= p <= 65535 for p in r["tcp_ports"])
     assert all(b.startswith("ncacn_ip_tcp:10.213.77.1[") for b in r["bindings"])
     assert "PS-RPC-001" in _ids(dc_audit, 135, "rpc")
+    mapped = {f"{uuid} v{ver}" for uuid, ver in MAP_INTERFACES}  # the interfaces asked for
+    assert r["interfaces"] and set(r["interfaces"]) <= mapped
+    assert not any(i.startswith("a4f1db00-") for i in r["interfaces"])  # no Exchange store
 
 
 def test_smb_dialects_and_signing(dc_audit: dict) -> None:

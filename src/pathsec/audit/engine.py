@@ -86,11 +86,25 @@ def stages(target: Target) -> tuple[tuple[ProbeKind, ...], ...]:
 
 
 class Engine:
-    """Runs probes with a global and a per-host connection limit."""
+    """Runs probes with a global and a per-host connection limit.
 
-    def __init__(self, settings: ProbeSettings, limits: Limits, observer: AuditObserver) -> None:
+    ``skip`` leaves follow-up probes out (``pathsec discover`` reads what the application
+    probes saw and needs no TLS version table); the application probe always runs.
+    """
+
+    def __init__(
+        self,
+        settings: ProbeSettings,
+        limits: Limits,
+        observer: AuditObserver,
+        skip: frozenset[ProbeKind] = frozenset(),
+    ) -> None:
         if limits.concurrency < 1 or limits.per_host < 1:
             raise ValueError("connection limits must be at least 1")
+        follow_ups = {k for layer in registry.FOLLOW_UPS for k in layer}
+        if not skip <= follow_ups:
+            raise ValueError(f"only follow-up probes can be skipped: {sorted(skip - follow_ups)}")
+        self.skip = skip
         self.settings = settings
         self.limits = limits
         self.observer = observer
@@ -186,6 +200,8 @@ class Engine:
         endpoint = target.endpoint()
         app = registry.app_probe(target.protocol)
         for stage in stages(target):
+            if self.skip:
+                stage = tuple(k for k in stage if k not in self.skip)
             prior = Prior(app, dict(seen))
             planned: list[tuple[ProbeKind, Sequence[Job]]] = [
                 (kind, registry.probe(kind).plan(endpoint, self.settings, prior)) for kind in stage

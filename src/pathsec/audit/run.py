@@ -17,7 +17,7 @@ from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSe
 from pathsec.audit.profiles import Profile
 from pathsec.gctune import batched_gc
 from pathsec.jsontext import escape_controls
-from pathsec.probes.interface import ProbeSettings, Status
+from pathsec.probes.interface import ProbeKind, ProbeSettings, Status
 
 
 def _now() -> str:
@@ -82,17 +82,10 @@ def _audit(
     observer: AuditObserver | None,
 ) -> tuple[AuditResult, int | None]:
     started = _now()
-    stopped: list[int] = []
-    engine = Engine(settings or ProbeSettings(), limits or Limits(), observer or NullObserver())
-    try:
-        with _sigterm_unwinds(stopped), asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(engine.run(targets))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        if not stopped:
-            stopped.append(signal.SIGINT)
+    done, stopped = _probe(targets, settings, limits, observer, frozenset())
     results: list[EndpointResult] = []
     findings: list[Finding] = []
-    for i, r in sorted(engine.done.items()):
+    for i, r in sorted(done.items()):
         graded, errors = grade(targets[i], r, profile)
         if errors:  # a check's bug: this endpoint is not fully graded, and says so
             reason = f"pathsec internal error in check {'; '.join(errors)}"
@@ -102,12 +95,48 @@ def _audit(
     result = AuditResult(
         started=started,
         finished=_now(),
-        complete=not stopped and len(results) == len(targets),
+        complete=stopped is None and len(results) == len(targets),
         profile=profile.name,
         endpoints=tuple(results),
         findings=ordered(findings),
     )
-    return result, (int(stopped[0]) if stopped else None)
+    return result, stopped
+
+
+def probe_or_stop(
+    targets: Sequence[Target],
+    settings: ProbeSettings | None = None,
+    limits: Limits | None = None,
+    observer: AuditObserver | None = None,
+    skip: frozenset[ProbeKind] = frozenset(),
+) -> tuple[dict[int, EndpointResult], int | None]:
+    """Run the probes of every target through the engine, ungraded (the audit grades them;
+    ``pathsec discover`` fingerprints them). Ctrl-C (SIGINT) or SIGTERM end the run early:
+    the endpoints that finished are returned (by target index) with the signal number
+    (None when the run was not interrupted). ``skip``: follow-up probes to leave out.
+    """
+    with batched_gc():
+        return _probe(targets, settings, limits, observer, skip)
+
+
+def _probe(
+    targets: Sequence[Target],
+    settings: ProbeSettings | None,
+    limits: Limits | None,
+    observer: AuditObserver | None,
+    skip: frozenset[ProbeKind],
+) -> tuple[dict[int, EndpointResult], int | None]:
+    stopped: list[int] = []
+    engine = Engine(
+        settings or ProbeSettings(), limits or Limits(), observer or NullObserver(), skip
+    )
+    try:
+        with _sigterm_unwinds(stopped), asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(engine.run(targets))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        if not stopped:
+            stopped.append(signal.SIGINT)
+    return dict(engine.done), (int(stopped[0]) if stopped else None)
 
 
 def ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:

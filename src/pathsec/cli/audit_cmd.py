@@ -5,59 +5,38 @@ Options in, library calls (:mod:`pathsec.audit`), one report writer out; nothing
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from pathsec.atomic import write_atomic
 from pathsec.audit.assemble import assemble
-from pathsec.audit.engine import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, Limits
-from pathsec.audit.models import AuditResult, EndpointResult, FindingSeverity
+from pathsec.audit.models import AuditResult, FindingSeverity
 from pathsec.audit.profiles import load_profile
 from pathsec.audit.run import audit_or_stop, result_json, worst
 from pathsec.cli.common import Lang, emit, err_console
+from pathsec.cli.probing import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PER_HOST,
+    ConcurrencyOpt,
+    MaxRateOpt,
+    NtlmInfoOpt,
+    PerHostOpt,
+    QuietOpt,
+    RichObserver,
+    SourceAddressOpt,
+    TimeoutOpt,
+    probe_config,
+)
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem, PathsecError
 from pathsec.exitcodes import ExitCode
 from pathsec.ident import DomainName, check_option
-from pathsec.probes.interface import ProbeSettings
-from pathsec.probes.text import clean_text
 from pathsec.quoting import terminal
 from pathsec.report import ReportFormat, ReportInput, render
-
-
-class RichObserver:
-    """Progress bar on stderr (only used when stderr is a terminal and not ``--quiet``)."""
-
-    def __init__(self) -> None:
-        self.progress = Progress(
-            TextColumn("auditing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=err_console(),
-            transient=True,
-        )
-        self.task: Any = None
-
-    def run_started(self, endpoints: int) -> None:
-        """Show the bar."""
-        self.progress.start()
-        self.task = self.progress.add_task("", total=endpoints)
-
-    def endpoint_done(self, result: EndpointResult) -> None:
-        """Advance the bar."""
-        label = clean_text(f"{result.host}:{result.port} {result.status.value}", 60)
-        self.progress.update(self.task, advance=1, description=label)
-
-    def run_finished(self) -> None:
-        """Remove the bar."""
-        self.progress.stop()
 
 
 def _store(result: AuditResult, db: str | None) -> None:
@@ -138,27 +117,13 @@ def audit_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result here (atomically).")
     ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, max=300, help="Seconds per connect or read.")
-    ] = 5.0,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=4096, help="Connections in flight.")
-    ] = DEFAULT_CONCURRENCY,
-    per_host: Annotated[
-        int, typer.Option("--per-host", min=1, max=256, help="Connections per host in flight.")
-    ] = DEFAULT_PER_HOST,
-    max_rate: Annotated[
-        float | None,
-        typer.Option("--max-rate", min=0.1, help="At most this many new connections per second."),
-    ] = None,
-    source_address: Annotated[
-        str | None, typer.Option("--source-address", help="Bind connections to this local IP.")
-    ] = None,
-    ntlm_info: Annotated[
-        bool,
-        typer.Option("--ntlm-info", help="Send one NTLM NEGOTIATE and decode the challenge."),
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    timeout: TimeoutOpt = 5.0,
+    concurrency: ConcurrencyOpt = DEFAULT_CONCURRENCY,
+    per_host: PerHostOpt = DEFAULT_PER_HOST,
+    max_rate: MaxRateOpt = None,
+    source_address: SourceAddressOpt = None,
+    ntlm_info: NtlmInfoOpt = False,
+    quiet: QuietOpt = False,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of finding titles.")] = Lang.en,
     from_zone: Annotated[
         str | None,
@@ -203,26 +168,14 @@ def audit_command(
         from pathsec.audit.baseline import load_policy
 
         baseline = load_policy(policy)
-    if source_address is not None:
-        try:
-            ipaddress.ip_address(source_address)
-        except ValueError:
-            raise InputError(
-                InputProblem(
-                    "--source-address", None, None, f"not an IP address: {source_address!r}"
-                )
-            ) from None
+    settings, limits = probe_config(
+        timeout, concurrency, per_host, max_rate, source_address, ntlm_info
+    )
     if ad_domain is not None:
         ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
     work = assemble(target or [], targets_file, deployment, from_zone, ad_domain)
     observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
-    result, stopped = audit_or_stop(
-        work.targets,
-        prof,
-        ProbeSettings(timeout=timeout, source_address=source_address, ntlm_info=ntlm_info),
-        Limits(concurrency=concurrency, per_host=per_host, max_rate=max_rate),
-        observer,
-    )
+    result, stopped = audit_or_stop(work.targets, prof, settings, limits, observer)
     if stopped is not None and observer is not None:
         observer.run_finished()  # interrupted: the engine did not take the progress bar down
     if policy is not None:

@@ -20,6 +20,7 @@ from pathsec.cli import (
     audit_cmd,
     catalog_cmd,
     demo_cmd,
+    discover_cmd,
     firewall_cmd,
     lab_cmd,
     onboard_cmd,
@@ -38,9 +39,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Commands in pipeline order: init/schema/examples (getting a deployment), catalog,
+# Commands in pipeline order: init/schema/examples/import/discover (getting a deployment), catalog,
 # plan/validate, firewall, audit (+ merge, baseline), report/history/diff/store, lab, demo.
 onboard_cmd.register(app)
+discover_cmd.register(app)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(plan_cmd.app)
 app.command("firewall")(firewall_cmd.firewall_command)

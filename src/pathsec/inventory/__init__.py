@@ -22,18 +22,21 @@ def collector_script() -> str:
 
 def import_exchange(folder: str | Path) -> tuple[str, dict[str, int]]:
     """The draft deployment YAML of a collector folder, and counts of what it holds."""
-    from pathsec.inventory.draft import render_draft
+    from pathsec.inventory.draft import DraftSource, render_draft
     from pathsec.inventory.exchange import build_draft
     from pathsec.inventory.exports import Inventory
 
     inv = Inventory(Path(folder))
     draft = build_draft(inv)
-    about = {
-        "version": inv.about.version,
-        "powershell": inv.about.powershell,
-        "collected": inv.about.collected,
-    }
-    return render_draft(draft, str(folder), about), draft.summary
+    a = inv.about
+    intro = (
+        f"Draft deployment written by `pathsec import exchange` from {folder}",
+        f"(collector {a.version or '?'}, PowerShell {a.powershell or '?'}, "
+        f"collected {a.collected or '?'}).",
+        "It is a draft: review every TODO below (zone kinds and CIDRs, firewalls, client",
+        "populations), then run `pathsec validate` and `pathsec plan` on it.",
+    )
+    return render_draft(draft, DraftSource(intro)), draft.summary
 
 
 __all__ = [

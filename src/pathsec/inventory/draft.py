@@ -1,20 +1,48 @@
 """Write a draft deployment as YAML with comments: values through PyYAML's emitter, comments
 through :func:`yaml_comment`, the one function that makes text safe inside a YAML comment.
 
-The text is read back with the deployment loader before it is returned, so what is written
-is exactly the validated draft.
+One writer for every draft (``pathsec import exchange``, ``pathsec discover``). The text is
+read back with the deployment loader before it is returned, so what is written is exactly
+the validated draft.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from pathsec.errors import PathsecError
-from pathsec.inventory.exchange import Draft
 from pathsec.topology import load_deployment_text
+from pathsec.topology.models import Deployment
+
+
+@dataclass
+class Draft:
+    """A draft deployment: the data, and notes for the people who finish it."""
+
+    data: dict[str, Any]
+    deployment: Deployment
+    header: list[str] = field(default_factory=list)
+    notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DraftSource:
+    """Where a draft comes from: its opening comment lines (plain text, made safe here) and
+    how its TODO notes say that something was not in that source."""
+
+    intro: Sequence[str]
+    absent: str = "in the inventory"
+    absent_long: str = "in Exchange's inventory"
+    noted: str = "Noted while importing:"
+    left_out: str = "Left out (not enough facts):"
+
 
 MAX_COMMENT = 240
 #: Characters YAML treats as line breaks, besides CR and LF.
@@ -60,31 +88,24 @@ def _indent(text: str, prefix: str) -> list[str]:
 SECTIONS = ("sites", "zones", "servers", "clusters", "ip_gateways", "edge_subscriptions")
 
 
-def render_draft(draft: Draft, source: str, about: dict[str, str]) -> str:
+def render_draft(draft: Draft, source: DraftSource) -> str:
     """The draft as commented YAML (checked by loading it back)."""
     c = yaml_comment
-    lines = [
-        f"# Draft deployment written by `pathsec import exchange` from {c(source)}",
-        "# (collector {version}, PowerShell {powershell}, collected {collected}).".format(
-            **{k: c(v) or "?" for k, v in about.items()}
-        ),
-        "# It is a draft: review every TODO below (zone kinds and CIDRs, firewalls, client",
-        "# populations), then run `pathsec validate` and `pathsec plan` on it.",
-    ]
+    lines = [f"# {c(line)}" for line in source.intro]
     if draft.header:
         lines.append("#")
-        lines.append("# Noted while importing:")
+        lines.append(f"# {yaml_comment(source.noted)}")
         lines.extend(f"#   - {c(h)}" for h in draft.header)
     if draft.left_out:
         lines.append("#")
-        lines.append("# Left out (not enough facts):")
+        lines.append(f"# {yaml_comment(source.left_out)}")
         lines.extend(f"#   - {c(h)}" for h in draft.left_out)
     data = draft.data
     lines.append(_dump({"schema_version": data["schema_version"]}, flow=False).rstrip("\n"))
     lines.append("")
     lines.extend(_dump({"organization": data["organization"]}, flow=False).splitlines())
     if "TODO" in str(data["organization"]):
-        lines.append("  # TODO: organisation, forest or domain was not in the inventory")
+        lines.append(f"  # TODO: organisation, forest or domain was not {source.absent}")
     for section in SECTIONS:
         items = data.get(section)
         if not items:
@@ -98,14 +119,14 @@ def render_draft(draft: Draft, source: str, about: dict[str, str]) -> str:
             lines.extend(_indent(_dump([item]), "  "))
     first_zone, first_site = data["zones"][0]["name"], data["sites"][0]["name"]
     lines.append("")
-    lines.append("# TODO: client populations are not in Exchange's inventory; add yours, e.g.")
+    lines.append(f"# TODO: client populations are not {source.absent_long}; add yours, e.g.")
     lines.append(f"#   - {{name: users, kind: internal_users, zone: {c(first_zone)}, site: "
                  f"{c(first_site)}}}")  # fmt: skip
     lines.append("#   - {name: internet-users, kind: internet_users, zone: internet}")
     lines.append("client_populations: []")
     lines.append("")
     zones = ", ".join(z["name"] for z in data["zones"])
-    lines.append(f"# TODO: firewalls are not in the inventory; which of {c(zones)} are separated?")
+    lines.append(f"# TODO: firewalls are not {source.absent}; which of {c(zones)} are separated?")
     lines.append("#   - {name: fw-inner, zones: [ZONE-A, ZONE-B], interfaces: {ZONE-A: eth0}}")
     lines.append("firewalls: []")
     text = "\n".join(lines) + "\n"

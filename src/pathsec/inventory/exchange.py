@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from pathsec.errors import InputError, InputProblem
 from pathsec.inventory import exports as ex
+from pathsec.inventory.draft import Draft
 from pathsec.topology import check_references
 from pathsec.topology.models import Cluster, Deployment, IpGateway
 
@@ -32,18 +32,6 @@ _EXCHANGE_ROLES = {
     ex.ExchangeRole.Edge: "edge_transport",
 }
 _SP = {0: "2007-rtm", 1: "2007-sp1", 2: "2007-sp2", 3: "2007-sp3"}
-
-
-@dataclass
-class Draft:
-    """A draft deployment: the data, and notes for the people who finish it."""
-
-    data: dict[str, Any]
-    deployment: Deployment
-    header: list[str] = field(default_factory=list)
-    notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    left_out: list[str] = field(default_factory=list)
-    summary: dict[str, int] = field(default_factory=dict)
 
 
 def exchange_version(version: tuple[int, int, int, int]) -> str | None:

@@ -49,6 +49,11 @@ class RpcObservation(Observation):
     tcp_ports: tuple[int, ...] = ()
     bindings: tuple[str, ...] = ()
     truncated: bool = False
+    interfaces: tuple[str, ...] = Field(
+        default=(),
+        description="Registered interfaces, 'uuid vMAJOR.MINOR' in lower case, unique "
+        "(EMSMDB: a Mailbox server's store; netlogon, lsarpc, drsuapi: a domain controller).",
+    )
 
 
 def tcp_ports(bindings: Sequence[str]) -> tuple[int, ...]:
@@ -62,13 +67,21 @@ def tcp_ports(bindings: Sequence[str]) -> tuple[int, ...]:
 
 
 #: Interfaces asked for one by one (``ept_map``) when the mapper refuses to enumerate:
-#: netlogon, lsarpc, samr, drsuapi.
+#: netlogon, lsarpc, samr, drsuapi, and the Exchange store's EMSMDB.
 MAP_INTERFACES = (
     ("12345678-1234-abcd-ef00-01234567cffb", "1.0"),
     ("12345778-1234-abcd-ef00-0123456789ab", "0.0"),
     ("12345778-1234-abcd-ef00-0123456789ac", "1.0"),
     ("e3514235-4b06-11d1-ab04-00c04fc2dcd2", "4.0"),
+    ("a4f1db00-ca47-1067-b31f-00dd010662da", "0.81"),
 )
+_INTERFACE = re.compile(r"^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12} v\d{1,5}\.\d{1,5}$")
+
+
+def interface_name(text: str) -> str | None:
+    """``uuid vMAJOR.MINOR`` in lower case, or None when ``text`` is not one (peer's data)."""
+    name = text.strip().lower()
+    return name if _INTERFACE.match(name) else None
 
 
 class _BoundOnce:
@@ -102,6 +115,7 @@ def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
     trans.set_connect_timeout(settings.timeout)
     dce = trans.get_dce_rpc()
     bindings: list[str] = []
+    interfaces: list[str] = []
     entries: list[Any] = []
     enumerated = True
     try:
@@ -123,6 +137,7 @@ def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
                     continue
                 if got:
                     bindings.append(str(got))
+                    interfaces.append(f"{uuid} v{ver}")
     except (OSError, TimeoutError):
         raise
     except Exception as exc:  # impacket raises DCERPCException and bare Exceptions
@@ -140,15 +155,20 @@ def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
             dce.disconnect()
     for entry in entries[:MAX_ENTRIES]:
         try:
-            bindings.append(str(epm.PrintStringBinding(entry["tower"]["Floors"])))
+            floors = entry["tower"]["Floors"]
+            bindings.append(str(epm.PrintStringBinding(floors)))
+            name = interface_name(str(floors[0]))
         except Exception:  # an unusual tower: skip it, keep the rest
             continue
+        if name is not None:
+            interfaces.append(name)
     return RpcObservation(
         entries=len(entries) if enumerated else len(bindings),
         enumerated=enumerated,
         tcp_ports=tcp_ports(bindings),
         bindings=tuple(clean_text(b, 120) for b in dict.fromkeys(bindings))[:200],
         truncated=len(entries) > MAX_ENTRIES,
+        interfaces=tuple(dict.fromkeys(interfaces))[:200],
     )
 
 
