@@ -7,15 +7,20 @@
 
 It starts N SMTP endpoints with STARTTLS on loopback (ports 25 and 587 on N/2 addresses
 in 127.<net>.0.0/16, two server processes running ``bench/smtp_server.py``), then in the
-same run measures, one after the other and each in its own process:
+same run measures, interleaved, each in its own process:
 
-* pathsec's default mail audit (engine + findings, profile ``reference``): banner, EHLO,
-  STARTTLS, handshake with certificate, TLS versions accepted, EHLO after TLS;
-* nmap ``-Pn -n --script smtp-commands,ssl-cert`` and the same plus ``ssl-enum-ciphers``;
+* ``pathsec audit --targets-file FILE -o results.json`` as a user runs it: the console
+  script, defaults on (table on stdout, results file, history store), whole process from
+  start to exit; the same with ``--no-store``;
+* pathsec's audit through the library in a fresh process, timed from targets in to results
+  out (the in-process figure: no start-up, imports, output or store);
+* nmap ``-Pn -n --script smtp-commands,ssl-cert`` and the same plus ``ssl-enum-ciphers``
+  (whole process; nmap's own elapsed time from its XML is its in-process figure);
 * a minimal asyncio client (TCP, banner, EHLO, STARTTLS, handshake, close): the ceiling.
 
-It checks that nmap and pathsec saw the same EHLO keywords, certificate subjects and TLS
-versions on every endpoint, and prints a table. Not a timed test: it prints the figures.
+Each figure is the median of the interleaved runs. It checks that nmap and pathsec saw the
+same EHLO keywords, certificate subjects and TLS versions on every endpoint, and prints a
+table. Not a timed test: it prints the figures.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import os
 import resource
 import signal
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -184,12 +190,17 @@ class Seen:
 
 @dataclass
 class Run:
-    """One measured run of one tool."""
+    """One measured run of one tool.
+
+    ``seconds``: the whole process, start to exit (the headline); ``inproc``: the tool's
+    own measure of its work (pathsec's library audit, nmap's elapsed time, the ceiling's
+    handshake loop), None when the run has none.
+    """
 
     tool: str
     endpoints: int
     seconds: float
-    wall: float
+    inproc: float | None = None
     handshakes: int = 0
     attempts: int = 0
     full: int = 0  # pathsec: handshakes completed (the others stop at the server's first flight)
@@ -197,120 +208,165 @@ class Run:
     seen: dict[str, Seen] = field(default_factory=dict)
     note: str = ""
 
-    @property
-    def rate(self) -> float:
-        """Endpoints per second."""
-        return self.endpoints / self.seconds if self.seconds else 0.0
-
-    @property
-    def hs_rate(self) -> float:
-        """Completed TLS handshakes per second."""
-        return self.handshakes / self.seconds if self.seconds else 0.0
-
 
 def _key(ip: str, port: int) -> str:
     return f"{ip}:{port}"
 
 
+def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
+    """Run ``cmd`` (stdout discarded, stderr kept); wall seconds from start to exit, exit
+    status and the process's own peak RSS in MB (``wait4``, not the children's maximum)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # ends when the process exits (or closes stderr)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stderr.close()
+    if proc.returncode not in (0, 1):  # pathsec: 1 = findings
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err[-2000:]}")
+    return wall, proc.returncode, usage.ru_maxrss / 1024
+
+
+def seen_in_results(doc: dict[str, Any]) -> tuple[dict[str, Seen], dict[str, int]]:
+    """What pathsec saw per endpoint (those it audited after STARTTLS), from its results
+    document, and counts: handshakes answered, completed, offers, endpoints failed."""
+    seen: dict[str, Seen] = {}
+    n = {"handshakes": 0, "full": 0, "attempts": 0, "failed": 0}
+    for r in doc["endpoints"]:
+        obs = r.get("observations") or {}
+        smtp, tls = obs.get("smtp"), obs.get("tls")
+        if r["status"] != "ok" or not smtp or not smtp.get("ehlo_before"):
+            n["failed"] += 1
+            continue
+        session = smtp.get("tls")
+        if session is not None or smtp.get("starttls_error"):
+            n["attempts"] += 1
+            n["handshakes"] += session is not None
+            n["full"] += session is not None
+        cert = (session or {}).get("certificate") or {}
+        versions: tuple[str, ...] = ()
+        if tls:
+            verdicts = tls.get("versions") or {}
+            versions = tuple(v for v, verdict in verdicts.items() if verdict == "accepted")
+            # Versions pathsec offered itself (not the one the SMTP handshake showed); an
+            # accepted one is a handshake the server answered with its whole first flight
+            # (ServerHello, certificate, signed key exchange), where pathsec stops.
+            reasons = tls.get("version_reasons") or {}
+            tried = [
+                v
+                for v, verdict in (tls.get("versions") or {}).items()
+                if verdict != "unknown" and "negotiated by" not in reasons.get(v, "")
+            ]
+            n["attempts"] += len(tried)
+            n["handshakes"] += sum(tls["versions"][v] == "accepted" for v in tried)
+        if smtp.get("ehlo_after") is not None:
+            seen[_key(r["host"], r["port"])] = Seen(
+                tuple(smtp["ehlo_before"]["keywords"]), cert.get("subject_cn"), versions
+            )
+    return seen, n
+
+
 # --------------------------------------------------------------------------- pathsec
+
+#: pathsec's console script beside this Python (the venv's), as a user runs it.
+PATHSEC = str(Path(sys.executable).with_name("pathsec"))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A way of running pathsec: its row name and its extra command-line arguments."""
+
+    name: str
+    args: tuple[str, ...] = ()
+    #: Also timed in-process through the library (the row's in-process column).
+    library: bool = True
+
+
+VARIANTS = (
+    Variant("pathsec"),
+    Variant("pathsec --no-store", ("--no-store",), library=False),
+)
+
+
+def run_cli(
+    endpoints: Sequence[Endpoint], workdir: Path, variant: Variant, concurrency: int | None
+) -> Run:
+    """``pathsec audit --targets-file FILE -o FILE`` in its own process, store on (one
+    history file per bench size, kept across runs like a user's)."""
+    targets, out = workdir / "targets.txt", workdir / "pathsec-cli.json"
+    targets.write_text("".join(f"{ip}:{port}/smtp\n" for ip, port in endpoints), "utf-8")
+    cmd = [PATHSEC, "audit", "--targets-file", str(targets), "-o", str(out), *variant.args]
+    if concurrency:
+        cmd += ["--concurrency", str(concurrency)]
+    env = dict(os.environ, PATHSEC_DB=f"sqlite:///{workdir / 'history.sqlite3'}")
+    wall, _, rss = timed(cmd, env)
+    seen, n = seen_in_results(json.loads(out.read_text(encoding="utf-8")))
+    return Run(
+        variant.name,
+        len(endpoints),
+        wall,
+        rss_mb=rss,
+        seen=seen,
+        note=f"{n['failed']} failed",
+        **{k: n[k] for k in ("handshakes", "full", "attempts")},
+    )
 
 
 def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> None:
-    """Audit the endpoints in ``spec_file`` with pathsec; write timings and what it saw."""
+    """Audit the endpoints in ``spec_file`` through the library, timed from targets in to
+    results out; write the time and the results document."""
     raise_nofile()
     from pathsec.audit.engine import Limits
-    from pathsec.audit.models import Target
     from pathsec.audit.profiles import load_profile
     from pathsec.audit.run import audit
-    from pathsec.probes.interface import AppProtocol, ProbeSettings
+    from pathsec.audit.targets import parse_target
+    from pathsec.probes.interface import ProbeSettings
 
     endpoints = json.loads(spec_file.read_text(encoding="utf-8"))
-    targets = [Target(host=ip, port=port, protocol=AppProtocol.smtp) for ip, port in endpoints]
+    targets = [parse_target(f"{ip}:{port}/smtp") for ip, port in endpoints]  # as the CLI does
     profile = load_profile("reference")
     limits = Limits(concurrency=concurrency) if concurrency else Limits()
     t0, c0 = time.perf_counter(), time.process_time()
-    result = audit(targets, profile, ProbeSettings(timeout=10.0), limits)
+    result = audit(targets, profile, ProbeSettings(), limits)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    rss = peak_rss_mb()
-    seen: dict[str, dict[str, Any]] = {}
-    handshakes = attempts = full = 0
-    failed = 0
-    for r in result.endpoints:
-        smtp, tls = r.observations.smtp, r.observations.tls
-        if r.status.value != "ok" or smtp is None or smtp.ehlo_before is None:
-            failed += 1
-            continue
-        if smtp.tls is not None or smtp.starttls_error:
-            attempts += 1
-            handshakes += smtp.tls is not None
-            full += smtp.tls is not None
-        versions: tuple[str, ...] = ()
-        cn = smtp.tls.certificate.subject_cn if smtp.tls and smtp.tls.certificate else None
-        if tls is not None:
-            versions = tls.accepted
-            # Versions pathsec offered (not the one the SMTP handshake already showed); an
-            # accepted one is a handshake the server answered with its whole first flight
-            # (ServerHello, certificate, signed key exchange), where pathsec stops.
-            tried = [
-                v
-                for v, verdict in tls.versions.items()
-                if verdict != "unknown" and "negotiated by" not in tls.version_reasons.get(v, "")
-            ]
-            attempts += len(tried)
-            handshakes += sum(tls.versions[v] == "accepted" for v in tried)
-        seen[_key(r.host, r.port)] = {
-            "keywords": list(smtp.ehlo_before.keywords),
-            "subject_cn": cn,
-            "versions": list(versions),
-            "after": smtp.ehlo_after is not None,
-        }
     out_file.write_text(
         json.dumps(
             {
                 "seconds": seconds,
                 "cpu": cpu,
-                "rss_mb": rss,
-                "handshakes": handshakes,
-                "full": full,
-                "attempts": attempts,
-                "failed": failed,
                 "findings": len(result.findings),
-                "seen": seen,
+                "result": json.loads(result.model_dump_json()),
             }
         ),
         encoding="utf-8",
     )
 
 
-def run_pathsec(
+def run_library(
     endpoints: Sequence[Endpoint], workdir: Path, concurrency: int | None = None
 ) -> Run:
     """Run :func:`worker_pathsec` in a fresh process and read its report."""
-    spec, out = workdir / "targets.json", workdir / "pathsec-out.json"
+    spec, out = workdir / "targets.json", workdir / "pathsec-lib.json"
     spec.write_text(json.dumps(list(endpoints)), encoding="utf-8")
     cmd = [sys.executable, str(Path(__file__).resolve()), "worker-pathsec", str(spec), str(out)]
     if concurrency:
         cmd += ["--concurrency", str(concurrency)]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, timeout=1800)
-    wall = time.perf_counter() - t0
+    wall, _, rss = timed(cmd)
     data = json.loads(out.read_text(encoding="utf-8"))
-    seen = {
-        k: Seen(tuple(v["keywords"]), v["subject_cn"], tuple(v["versions"]))
-        for k, v in data["seen"].items()
-        if v["after"]
-    }
+    seen, n = seen_in_results(data["result"])
     return Run(
-        "pathsec",
+        "pathsec (library)",
         len(endpoints),
-        data["seconds"],
         wall,
-        handshakes=data["handshakes"],
-        attempts=data["attempts"],
-        full=data["full"],
-        rss_mb=data["rss_mb"],
+        inproc=data["seconds"],
+        rss_mb=rss,
         seen=seen,
-        note=f"{data['failed']} failed, {data['findings']} findings, {data['cpu']:.2f} s CPU",
+        note=f"{n['failed']} failed, {data['findings']} findings, {data['cpu']:.2f} s CPU",
+        **{k: n[k] for k in ("handshakes", "full", "attempts")},
     )
 
 
@@ -396,8 +452,7 @@ def run_ceiling(endpoints: Sequence[Endpoint], workdir: Path) -> Run:
     spec, out = workdir / "ceiling.json", workdir / "ceiling-out.json"
     spec.write_text(json.dumps(list(endpoints)), encoding="utf-8")
     total = max(len(endpoints), CEILING_HANDSHAKES)
-    t0 = time.perf_counter()
-    subprocess.run(
+    wall, _, rss = timed(
         [
             sys.executable,
             str(Path(__file__).resolve()),
@@ -406,20 +461,17 @@ def run_ceiling(endpoints: Sequence[Endpoint], workdir: Path) -> Run:
             str(out),
             "--total",
             str(total),
-        ],
-        check=True,
-        timeout=1800,
+        ]
     )
-    wall = time.perf_counter() - t0
     data = json.loads(out.read_text(encoding="utf-8"))
     return Run(
         "ceiling",
         total,
-        data["seconds"],
         wall,
+        inproc=data["seconds"],
         handshakes=data["ok"],
         attempts=total,
-        rss_mb=data["rss_mb"],
+        rss_mb=rss,
         note=f"{total - data['ok']} failed",
     )
 
@@ -449,9 +501,7 @@ def run_nmap(endpoints: Sequence[Endpoint], scripts: str, workdir: Path) -> Run:
         "-iL",
         str(hosts),
     ]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=3600)
-    wall = time.perf_counter() - t0
+    wall, _, rss = timed(cmd)
     root = ET.parse(xml).getroot()
     finished = root.find("runstats/finished")
     elapsed = float(finished.get("elapsed", wall)) if finished is not None else wall
@@ -486,14 +536,7 @@ def run_nmap(endpoints: Sequence[Endpoint], scripts: str, workdir: Path) -> Run:
                         )
                     )
             seen[key] = s
-    return Run(
-        "nmap " + scripts,
-        len(endpoints),
-        elapsed,
-        wall,
-        seen=seen,
-        note="",
-    )
+    return Run("nmap " + scripts, len(endpoints), wall, inproc=elapsed, rss_mb=rss, seen=seen)
 
 
 def compare(pathsec: Run, other: Run) -> list[str]:
@@ -520,10 +563,11 @@ COLUMNS = (
     "endpoints",
     "tool",
     "seconds",
+    "in-process s",
     "endpoints/s",
-    "handshakes/s",
     "vs nmap cmd+cert",
     "vs nmap +enum",
+    "handshakes/s",
     "% of ceiling",
     "peak RSS MB",
 )
@@ -540,28 +584,67 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line, sep, *body])
 
 
-def _row(run: Run, n1: Run | None, n2: Run | None, ceiling: Run | None) -> list[str]:
-    def ratio(other: Run | None) -> str:
-        if other is None or run is other or not other.rate:
-            return "-"
-        return f"{run.rate / other.rate:.1f}x"
+@dataclass
+class Row:
+    """One tool at one size: medians of its interleaved runs."""
 
-    hs = f"{run.hs_rate:,.0f}" if run.handshakes else "-"
+    tool: str
+    endpoints: int
+    seconds: float  # whole process, start to exit
+    inproc: float | None
+    handshakes: int = 0
+    rss_mb: float | None = None
+
+    @property
+    def rate(self) -> float:
+        """Endpoints per second, whole process."""
+        return self.endpoints / self.seconds if self.seconds else 0.0
+
+    @property
+    def hs_rate(self) -> float:
+        """Handshakes per second over the in-process time."""
+        return self.handshakes / self.inproc if self.inproc else 0.0
+
+
+def median_row(
+    runs: Sequence[Run], inproc_runs: Sequence[Run] = (), name: str | None = None
+) -> Row:
+    """Medians of ``runs`` (whole process) and of ``inproc_runs`` (default: the same runs)."""
+    inner = [r.inproc for r in (inproc_runs or runs) if r.inproc is not None]
+    rss = [r.rss_mb for r in runs if r.rss_mb is not None]
+    return Row(
+        name or runs[0].tool,
+        runs[0].endpoints,
+        statistics.median(r.seconds for r in runs),
+        statistics.median(inner) if inner else None,
+        handshakes=(inproc_runs or runs)[0].handshakes,
+        rss_mb=max(rss) if rss else None,
+    )
+
+
+def _row(row: Row, n1: Row | None, n2: Row | None, ceiling: Row | None) -> list[str]:
+    def ratio(other: Row | None) -> str:
+        if other is None or row is other or not other.rate:
+            return "-"
+        return f"{row.rate / other.rate:.1f}x"
+
+    hs = f"{row.hs_rate:,.0f}" if row.handshakes and row.inproc else "-"
     pct = (
-        f"{100 * run.hs_rate / ceiling.hs_rate:.0f}%"
-        if ceiling and run.handshakes and ceiling.hs_rate
+        f"{100 * row.hs_rate / ceiling.hs_rate:.0f}%"
+        if ceiling and row.handshakes and row.inproc and ceiling.hs_rate
         else "-"
     )
     return [
-        str(run.endpoints),
-        run.tool,
-        f"{run.seconds:.2f}",
-        f"{run.rate:,.0f}",
-        hs,
+        str(row.endpoints),
+        row.tool,
+        f"{row.seconds:.2f}",
+        f"{row.inproc:.2f}" if row.inproc is not None else "-",
+        f"{row.rate:,.0f}",
         ratio(n1),
         ratio(n2),
+        hs,
         pct,
-        f"{run.rss_mb:.0f}" if run.rss_mb is not None else "-",
+        f"{row.rss_mb:.0f}" if row.rss_mb is not None else "-",
     ]
 
 
@@ -572,87 +655,109 @@ SCRIPTS_CERT = "smtp-commands,ssl-cert"
 SCRIPTS_ENUM = "smtp-commands,ssl-cert,ssl-enum-ciphers"
 
 
-def best(runs: Sequence[Run]) -> Run:
-    """The fastest of ``runs`` (by completed handshakes per second for the ceiling)."""
-    return max(runs, key=lambda r: r.hs_rate if r.tool == "ceiling" else r.rate)
+def _runs(runs: Sequence[Run], inproc: bool = False) -> str:
+    return ", ".join(f"{(r.inproc if inproc else r.seconds) or 0:.2f}" for r in runs)
 
 
-def _runs(runs: Sequence[Run]) -> str:
-    return ", ".join(f"{r.seconds:.2f}" for r in runs)
+@dataclass(frozen=True)
+class Options:
+    """What one bench invocation runs."""
+
+    nmap: bool = True
+    concurrency: int | None = None
+    repeat: int = 3
+    enum_repeat: int = 3
+    variants: tuple[Variant, ...] = VARIANTS
 
 
-def compare_size(
-    n: int, net: int, use_nmap: bool, concurrency: int | None, repeat: int
-) -> list[list[str]]:
-    """One size: servers up, pathsec, nmap x2, ceiling; rows for the table."""
+def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
+    """One size: servers up, then every tool ``repeat`` times, interleaved; table rows."""
     endpoints = layout(n, net)
-    rows: list[list[str]] = []
+    ceilings: list[Run] = []
+    clis: dict[str, list[Run]] = {v.name: [] for v in opts.variants}
+    libs: list[Run] = []
+    n1s: list[Run] = []
+    n2s: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="pathsec-bench-") as tmp:
         work = Path(tmp)
         with servers(endpoints, work):
             # The machine may be busy with other work during any one run: every tool runs
-            # `repeat` times, interleaved, and its best run counts (the usual benchmark
-            # rule). nmap with ssl-enum-ciphers is slow; it runs at most twice.
-            ceilings: list[Run] = []
-            pss: list[Run] = []
-            n1s: list[Run] = []
-            n2s: list[Run] = []
-            for i in range(repeat):
+            # `repeat` times, interleaved, and the median counts. nmap with
+            # ssl-enum-ciphers is slow; it runs `enum_repeat` times.
+            for i in range(opts.repeat):
                 ceilings.append(run_ceiling(endpoints, work))
-                pss.append(run_pathsec(endpoints, work, concurrency))
-                if use_nmap:
+                for v in opts.variants:
+                    clis[v.name].append(run_cli(endpoints, work, v, opts.concurrency))
+                libs.append(run_library(endpoints, work, opts.concurrency))
+                if opts.nmap:
                     n1s.append(run_nmap(endpoints, SCRIPTS_CERT, work))
-                    if i < 2:
+                    if i < opts.enum_repeat:
                         n2s.append(run_nmap(endpoints, SCRIPTS_ENUM, work))
-            ceilings.append(run_ceiling(endpoints, work))
-    ceiling = best(ceilings)
-    ps = best(pss)
-    n1 = best(n1s) if n1s else None
-    n2 = best(n2s) if n2s else None
+    ceiling = median_row(ceilings)
+    n1 = median_row(n1s) if n1s else None
+    n2 = median_row(n2s) if n2s else None
+    rows = [median_row(clis[v.name], libs if v.library else (), v.name) for v in opts.variants]
+    ps = clis[opts.variants[0].name]
     print(
-        f"[{n}] seconds per run: pathsec {_runs(pss)}; ceiling {_runs(ceilings)}"
-        + (f"; nmap {_runs(n1s)}; nmap+enum {_runs(n2s)}" if use_nmap else "")
+        f"[{n}] whole-process seconds per run: "
+        + "; ".join(f"{name} {_runs(runs)}" for name, runs in clis.items())
+        + (f"; nmap {_runs(n1s)}; nmap+enum {_runs(n2s)}" if opts.nmap else "")
+        + f"; ceiling {_runs(ceilings)}"
     )
-    missing = n - len(ps.seen)
-    print(f"[{n}] pathsec: {ps.note}; {len(ps.seen)}/{n} endpoints with STARTTLS + certificate")
-    for other in (n1, n2):
-        if other is not None:
-            diff = compare(ps, other)
-            print(f"[{n}] pathsec vs {other.tool}: {'same' if not diff else diff[:5]}")
-            if diff:
-                print(f"[{n}] {len(diff)} differences: the comparison is not fair")
-    if missing:
-        print(f"[{n}] WARNING: {missing} endpoints not fully audited")
     print(
-        f"[{n}] wall seconds (process start to exit): pathsec {ps.wall:.2f}"
-        + (f", nmap {n1.wall:.2f}, nmap+enum {n2.wall:.2f}" if n1 and n2 else "")
-        + f"; pathsec {ps.handshakes} handshakes answered ({ps.full} completed, "
-        f"{ps.handshakes - ps.full} to the server's first flight), {ps.attempts} offers"
+        f"[{n}] in-process seconds per run: pathsec library {_runs(libs, True)}"
+        + (f"; nmap {_runs(n1s, True)}; nmap+enum {_runs(n2s, True)}" if opts.nmap else "")
+        + f"; ceiling {_runs(ceilings, True)}"
     )
-    if ceiling.hs_rate:
-        full_rate = ps.full / ps.seconds if ps.seconds else 0.0
+    print(f"[{n}] pathsec library: {libs[-1].note}")
+    for name, runs in clis.items():
+        got = len(runs[-1].seen)
+        print(f"[{n}] {name}: {runs[-1].note}; {got}/{n} endpoints with STARTTLS + certificate")
+        if got < n:
+            print(f"[{n}] WARNING: {n - got} endpoints not fully audited by {name}")
+    for other in (*(libs[-1:]), *(n1s[-1:]), *(n2s[-1:])):
+        diff = compare(ps[-1], other)
+        print(f"[{n}] pathsec vs {other.tool}: {'same' if not diff else diff[:5]}")
+        if diff:
+            print(f"[{n}] {len(diff)} differences: the comparison is not fair")
+    lib = libs[-1]
+    print(
+        f"[{n}] pathsec {lib.handshakes} handshakes answered ({lib.full} completed, "
+        f"{lib.handshakes - lib.full} to the server's first flight), {lib.attempts} offers"
+    )
+    if ceiling.hs_rate and rows[0].inproc:
+        full_rate = lib.full / rows[0].inproc
         print(
             f"[{n}] completed handshakes alone: pathsec {full_rate:,.0f}/s = "
             f"{100 * full_rate / ceiling.hs_rate:.0f}% of the ceiling's {ceiling.hs_rate:,.0f}/s"
         )
-    for run in (ps, n1, n2, ceiling):
-        if run is not None:
-            rows.append(_row(run, n1, n2, ceiling))
-    return rows
+    nostore = [v.name for v in opts.variants if "--no-store" in v.args]
+    if nostore:
+        with_store = statistics.median(r.seconds for r in ps)
+        without = statistics.median(r.seconds for r in clis[nostore[0]])
+        print(
+            f"[{n}] history store: {with_store - without:+.2f} s whole process "
+            f"({with_store:.2f} s with, {without:.2f} s without; medians)"
+        )
+    return [_row(r, n1, n2, ceiling) for r in (*rows, n1, n2, ceiling) if r is not None]
 
 
-def scaling(sizes: Sequence[int], net: int, concurrency: int | None) -> list[list[str]]:
-    """pathsec alone at each size: time and peak memory."""
-    rows: list[list[str]] = []
+def scaling(sizes: Sequence[int], net: int, opts: Options) -> list[list[str]]:
+    """pathsec alone at each size, once: whole process (store on) and in-process; memory."""
+    out: list[list[str]] = []
     for n in sizes:
         endpoints = layout(n, net)
         with tempfile.TemporaryDirectory(prefix="pathsec-bench-") as tmp:
             work = Path(tmp)
             with servers(endpoints, work):
-                ps = run_pathsec(endpoints, work, concurrency)
-        print(f"[{n}] pathsec: {ps.note}; {len(ps.seen)}/{n} with STARTTLS + certificate")
-        rows.append(_row(ps, None, None, None))
-    return rows
+                cli = run_cli(endpoints, work, opts.variants[0], opts.concurrency)
+                lib = run_library(endpoints, work, opts.concurrency)
+        print(
+            f"[{n}] {cli.tool}: {cli.note}, {len(cli.seen)}/{n} with STARTTLS + certificate; "
+            f"library: {lib.note}, peak RSS {lib.rss_mb:.0f} MB"
+        )
+        out.append(_row(median_row([cli], [lib], cli.tool), None, None, None))
+    return out
 
 
 def plan_and_firewall() -> str:
@@ -710,7 +815,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--plan", action="store_true", help="also time plan + firewall (500 servers)")
     p.add_argument("--net", type=int, default=77, help="second octet of the 127.x addresses")
     p.add_argument("--concurrency", type=int, help="pathsec's global connection limit")
-    p.add_argument("--repeat", type=int, default=3, help="runs per tool; the best counts")
+    p.add_argument("--repeat", type=int, default=3, help="runs per tool; the median counts")
+    p.add_argument(
+        "--enum-repeat", type=int, default=3, help="runs of nmap with ssl-enum-ciphers (slow)"
+    )
     p.add_argument("--ceiling-handshakes", type=int, default=CEILING_HANDSHAKES)
     args = p.parse_args(argv)
     if args.cmd == "worker-pathsec":
@@ -727,14 +835,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = "uvloop" if loop_factory() else "asyncio"
     print(
         f"bench_audit: {os.cpu_count()} CPUs, {ssl.OPENSSL_VERSION}, Python {python}, "
-        f"pathsec event loop: {loop}, servers on {'uvloop' if SERVER_UVLOOP else 'asyncio'}"
+        f"pathsec event loop: {loop}, servers on {'uvloop' if SERVER_UVLOOP else 'asyncio'}, "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    if not Path(PATHSEC).exists():
+        print(f"bench_audit: no pathsec console script at {PATHSEC}", file=sys.stderr)
+        return 2
+    opts = Options(
+        nmap=not args.no_nmap,
+        concurrency=args.concurrency,
+        repeat=args.repeat,
+        enum_repeat=min(args.enum_repeat, args.repeat),
     )
     rows: list[list[str]] = []
     sizes = [int(s) for s in args.sizes.split(",") if s]
     for n in sizes:
-        rows += compare_size(n, args.net, not args.no_nmap, args.concurrency, args.repeat)
+        rows += compare_size(n, args.net, opts)
     if args.scaling:
-        rows += scaling([int(s) for s in args.scaling_sizes.split(",")], args.net, args.concurrency)
+        rows += scaling([int(s) for s in args.scaling_sizes.split(",")], args.net, opts)
     if rows:
         print()
         print(table(rows))

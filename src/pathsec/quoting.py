@@ -352,6 +352,7 @@ _JSON_ESCAPES = {
     c: f"\\u{c:04x}"
     for c in (0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *(ord(b) for b in sorted(BIDI_CONTROLS)))
 }
+_JSON_ESCAPE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _JSON_ESCAPES) + "]")
 
 
 def escape_json_controls(json_text: str) -> str:
@@ -360,7 +361,11 @@ def escape_json_controls(json_text: str) -> str:
 
     The same JSON value; only valid for JSON text, where these can only stand in strings.
     """
-    return json_text.translate(_JSON_ESCAPES)
+    # One C-speed scan first: str.translate looks every character up in a dict (0.1 s for
+    # the 2 MB result of 200 endpoints), and most documents hold none of these characters.
+    if _JSON_ESCAPE_RE.search(json_text) is None:
+        return json_text
+    return _JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[ord(m.group())], json_text)
 
 
 def json_text(data: Any, indent: int | None = 2) -> str:

@@ -1,8 +1,10 @@
 """Smoke run of bench/bench_audit.py: 50 STARTTLS endpoints on loopback, no nmap.
 
-It proves the harness keeps working (servers start and stop, pathsec and the minimal
-client run, the table is printed) and that pathsec saw every endpoint with STARTTLS and a
-certificate. It asserts no timings: the figures depend on the machine.
+It proves the harness keeps working (servers start and stop; ``pathsec audit`` runs as a
+whole process with and without the store, the library audit and the minimal client run;
+the table is printed) and that pathsec saw every endpoint with STARTTLS and a certificate,
+the same through the CLI as through the library. It asserts no timings: the figures depend
+on the machine.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ COLUMNS = [
     "endpoints",
     "tool",
     "seconds",
+    "in-process s",
     "endpoints/s",
-    "handshakes/s",
     "vs nmap cmd+cert",
     "vs nmap +enum",
+    "handshakes/s",
     "% of ceiling",
     "peak RSS MB",
 ]
@@ -55,8 +58,11 @@ def test_bench_smoke_50_endpoints() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
-    assert "[50] pathsec: 0 failed" in out, out
-    assert "50/50 endpoints with STARTTLS + certificate" in out, out
+    assert "[50] pathsec: 0 failed; 50/50 endpoints with STARTTLS + certificate" in out, out
+    assert "[50] pathsec --no-store: 0 failed; 50/50 endpoints" in out, out
+    assert "[50] pathsec library: 0 failed" in out, out
+    assert "[50] pathsec vs pathsec (library): same" in out, out
+    assert "[50] history store: " in out, out
     table = [line for line in out.splitlines() if line.startswith("|")]
     header = [c.strip() for c in table[0].strip("|").split("|")]
     assert header == COLUMNS
@@ -64,10 +70,14 @@ def test_bench_smoke_50_endpoints() -> None:
         cells[1]: cells
         for cells in ([c.strip() for c in line.strip("|").split("|")] for line in table[2:])
     }
-    assert set(rows) == {"pathsec", "ceiling"}
-    assert rows["pathsec"][0] == "50"
-    # Every figure is a number (the ratios to nmap are "-" without nmap).
-    for cell in (rows["pathsec"][2], rows["pathsec"][3], rows["pathsec"][4]):
-        float(cell.replace(",", ""))
-    assert rows["pathsec"][5] == rows["pathsec"][6] == "-"
-    assert rows["pathsec"][7].endswith("%") and float(rows["pathsec"][8]) > 0
+    assert set(rows) == {"pathsec", "pathsec --no-store", "ceiling"}
+    ps = dict(zip(COLUMNS, rows["pathsec"], strict=True))
+    assert ps["endpoints"] == "50"
+    # Every figure is a number (the ratios to nmap are "-" without nmap); the whole process
+    # takes longer than the audit inside it.
+    for col in ("seconds", "in-process s", "endpoints/s", "handshakes/s", "peak RSS MB"):
+        float(ps[col].replace(",", ""))
+    assert float(ps["seconds"]) > float(ps["in-process s"])
+    assert ps["vs nmap cmd+cert"] == ps["vs nmap +enum"] == "-"
+    assert ps["% of ceiling"].endswith("%")
+    assert rows["pathsec --no-store"][3] == "-"  # no library run for that row

@@ -13,7 +13,15 @@ import jsonschema
 import pytest
 
 from pathsec.audit.models import AuditResult, FindingSeverity
-from pathsec.report import WRITERS, ReportFormat, ReportInput, Writer, render, writer_for
+from pathsec.report import (
+    WRITERS,
+    ReportFormat,
+    ReportInput,
+    Writer,
+    render,
+    writer_class,
+    writer_for,
+)
 from pathsec.report.checks import CheckStatus, build_checks, overall_score, scores_by
 from report.golden import check_golden
 from report.sample import FLOW_EDGE, FLOW_UNAUDITED, HOSTILE, sample_plan, sample_result
@@ -28,7 +36,8 @@ def _input(**kw: object) -> ReportInput:
 
 def test_every_format_maps_to_a_writer() -> None:
     assert set(WRITERS) == set(ReportFormat)
-    for fmt, cls in WRITERS.items():
+    for fmt in WRITERS:
+        cls = writer_class(fmt)
         assert issubclass(cls, Writer)
         assert cls.format is fmt
         assert isinstance(writer_for(fmt), cls)
@@ -277,3 +286,23 @@ def test_json_escapes_c1_controls_and_line_separators() -> None:
     assert json.loads(out) == {"banner": text}
     assert not any(c in out for c in "\x9b\x85\u2028")
     assert "é 中" in out  # other non-ASCII text stays readable
+
+
+def test_table_shows_a_repeated_finding_once_with_its_endpoints() -> None:
+    base = sample_result()
+    f = base.findings[0]
+    many = [f.model_copy(update={"host": f"h{i}.example.test"}) for i in range(30)]
+    # One of them reads differently: its evidence has one more line.
+    many[7] = many[7].model_copy(update={"evidence": (*f.evidence, "only here")})
+    result = base.model_copy(update={"findings": (*many, *base.findings[1:])})
+    out = render(ReportFormat.table, ReportInput(result, None))
+    assert out.count(f.id) == 1 + sum(g.id == f.id for g in base.findings[1:])
+    assert "30 endpoints:" in out
+    for i in range(30):
+        assert f"h{i}.example.test:{f.port}/{f.protocol.value}" in out
+    assert "only here" not in out and "more evidence, per endpoint" in out
+    zh = render(ReportFormat.table, ReportInput(result, None, lang="zh"))
+    assert "30 个终结点" in zh
+    # The other formats still list every finding.
+    md = render(ReportFormat.markdown, ReportInput(result, None))
+    assert "only here" in md

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pathsec.audit.models import Target
 from pathsec.audit.targets import parse_target, read_targets_file
 from pathsec.errors import InputError, InputProblem
-from pathsec.plan.models import Plan
+
+if TYPE_CHECKING:
+    from pathsec.plan.models import Plan
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from pathsec.audit.models import EndpointResult, Target, compact
 from pathsec.audit.observations import ObservationsBase, observations
+from pathsec.errors import InputError, InputProblem
 from pathsec.probes import registry
 from pathsec.probes.blocking import sync_pool
 from pathsec.probes.interface import (
@@ -301,13 +302,23 @@ def _endpoint_result(
     return result
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when it is installed (``pip install pathsec[fast]``), else None.
+#: ``PATHSEC_EVENT_LOOP``: the audit's event loop, ``uvloop`` (the default) or ``asyncio``.
+ENV_EVENT_LOOP = "PATHSEC_EVENT_LOOP"
 
-    uvloop spends measurably less CPU per connection (bench/RESULTS.md); the environment
-    variable ``PATHSEC_EVENT_LOOP=asyncio`` keeps asyncio's own loop.
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop (a dependency on Linux and macOS), else None: asyncio's own.
+
+    uvloop spends measurably less CPU per connection (bench/RESULTS.md);
+    ``PATHSEC_EVENT_LOOP=asyncio`` selects asyncio's loop, and where uvloop is not
+    installed (Windows) asyncio's loop is used. Any other value is an input error.
     """
-    if os.environ.get("PATHSEC_EVENT_LOOP") == "asyncio":
+    choice = os.environ.get(ENV_EVENT_LOOP, "").strip().lower() or "uvloop"
+    if choice not in ("uvloop", "asyncio"):
+        raise InputError(
+            InputProblem(ENV_EVENT_LOOP, None, None, f"{choice!r}: expected uvloop or asyncio")
+        )
+    if choice == "asyncio":
         return None
     try:
         uvloop = importlib.import_module("uvloop")

@@ -10,27 +10,203 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer._click.core import Command, Context
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.core import TyperCommand, TyperGroup
 
 from pathsec import __version__
-from pathsec.cli import (
-    audit_cmd,
-    catalog_cmd,
-    demo_cmd,
-    discover_cmd,
-    firewall_cmd,
-    lab_cmd,
-    onboard_cmd,
-    plan_cmd,
-    report_cmd,
-    zones_cmd,
-)
 from pathsec.errors import InputError, PathsecError
 from pathsec.exitcodes import ExitCode
 from pathsec.quoting import terminal
+
+# Each command's module is imported when the command runs (or prints its own help), never
+# at start: `pathsec --version` and `pathsec --help` load no command module, and a command
+# loads only what it uses. A registrar adds a module's commands to a Typer app, the way the
+# module itself intends; the table gives each command's one-line help for `pathsec --help`
+# (tests/cli/test_lazy_commands.py checks it against the command's own help).
+
+
+def _onboard(app: typer.Typer) -> None:
+    from pathsec.cli import onboard_cmd
+
+    onboard_cmd.register(app)
+
+
+def _discover(app: typer.Typer) -> None:
+    from pathsec.cli import discover_cmd
+
+    discover_cmd.register(app)
+
+
+def _catalog(app: typer.Typer) -> None:
+    from pathsec.cli import catalog_cmd
+
+    app.add_typer(catalog_cmd.app, name="catalog")
+
+
+def _plan(app: typer.Typer) -> None:
+    from pathsec.cli import plan_cmd
+
+    app.add_typer(plan_cmd.app)
+
+
+def _firewall(app: typer.Typer) -> None:
+    from pathsec.cli import firewall_cmd
+
+    app.command("firewall")(firewall_cmd.firewall_command)
+
+
+def _audit(app: typer.Typer) -> None:
+    from pathsec.cli import audit_cmd
+
+    app.command("audit")(audit_cmd.audit_command)
+
+
+def _zones(app: typer.Typer) -> None:
+    from pathsec.cli import zones_cmd
+
+    zones_cmd.register(app)
+
+
+def _report(app: typer.Typer) -> None:
+    from pathsec.cli import report_cmd
+
+    report_cmd.register(app)
+
+
+def _lab(app: typer.Typer) -> None:
+    from pathsec.cli import lab_cmd
+
+    app.add_typer(lab_cmd.app, name="lab")
+
+
+def _demo(app: typer.Typer) -> None:
+    from pathsec.cli import demo_cmd
+
+    app.command("demo")(demo_cmd.demo_command)
+
+
+Registrar = Callable[[typer.Typer], None]
+
+#: Commands in pipeline order (getting a deployment, catalog, plan/validate, firewall,
+#: audit + merge/baseline, report/history/diff/store, lab, demo): name, registrar, help.
+COMMANDS: tuple[tuple[str, Registrar, str], ...] = (
+    (
+        "init",
+        _onboard,
+        "Write an annotated starter deployment: every field explained, TODO where yours go.",
+    ),
+    (
+        "schema",
+        _onboard,
+        "Print the JSON Schema of deployment files, catalogs, plan JSON or audit results.",
+    ),
+    (
+        "examples",
+        _onboard,
+        "List the shipped example deployments, print one, or copy them into a folder.",
+    ),
+    (
+        "collector",
+        _onboard,
+        "Print the inventory collector for the Exchange 2007 Management Shell (PowerShell 1.0).",
+    ),
+    ("import", _onboard, "Write a draft deployment from an inventory (see: pathsec collector)."),
+    (
+        "discover",
+        _discover,
+        "Probe the Exchange and AD ports of TARGETs; write a draft deployment with the evidence.",
+    ),
+    (
+        "catalog",
+        _catalog,
+        "The reference catalog: every data path and rule, in Chinese and English.",
+    ),
+    (
+        "plan",
+        _plan,
+        "Every concrete flow of a deployment: host to host, port, authentication, encryption.",
+    ),
+    (
+        "validate",
+        _plan,
+        "Check a deployment against the reference's topology rules; exit 1 on an error finding.",
+    ),
+    (
+        "firewall",
+        _firewall,
+        "Write least-privilege firewall rules for the planned flows of a deployment.",
+    ),
+    (
+        "audit",
+        _audit,
+        "Probe mail, web, directory, Kerberos, DNS, RPC, SMB and SIP endpoints; report findings.",
+    ),
+    ("merge", _zones, "Merge audit results from several zones into one results JSON."),
+    (
+        "baseline",
+        _zones,
+        "Record what a known-good deployment offers per path (check drift with audit --policy).",
+    ),
+    (
+        "report",
+        _report,
+        "Render an audit result as table, json, sarif, junit, markdown, csv or html.",
+    ),
+    ("history", _report, "List stored audit runs, newest first."),
+    ("diff", _report, "Show new, fixed and changed findings and endpoints whose facts changed."),
+    ("store", _report, "Import a saved results file into the history; prints the new run id."),
+    (
+        "lab",
+        _lab,
+        "An emulated Exchange 2007 organisation on loopback addresses, to audit and demo.",
+    ),
+    (
+        "demo",
+        _demo,
+        "Start the emulated Exchange lab, plan and audit it, write the report, stop the lab.",
+    ),
+)
+
+
+def load_command(name: str) -> Command:
+    """The real command ``name`` (importing its module); KeyError for an unknown name."""
+    registrar = {n: r for n, r, _ in COMMANDS}[name]
+    sub = typer.Typer()
+    registrar(sub)
+    return typer.main.get_group(sub).commands[name]
+
+
+class _Deferred(TyperCommand):
+    """Stands in for a command whose module is not imported yet: its name and one-line help."""
+
+    def __init__(self, name: str, help: str) -> None:
+        super().__init__(name, help=help)
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: lists every command of :data:`COMMANDS` with its help, and imports
+    a command's module only when that command is invoked."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, _, text in COMMANDS:
+            self.commands.setdefault(name, _Deferred(name, text))
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        """Resolve as click does, then swap a deferred command for the real one."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name is not None and isinstance(cmd, _Deferred):
+            cmd = self.commands[name] = load_command(name)
+        return name, cmd, rest
+
 
 app = typer.Typer(
     name="pathsec",
@@ -38,19 +214,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
-# Commands in pipeline order: init/schema/examples/import/discover (getting a deployment), catalog,
-# plan/validate, firewall, audit (+ merge, baseline), report/history/diff/store, lab, demo.
-onboard_cmd.register(app)
-discover_cmd.register(app)
-app.add_typer(catalog_cmd.app, name="catalog")
-app.add_typer(plan_cmd.app)
-app.command("firewall")(firewall_cmd.firewall_command)
-app.command("audit")(audit_cmd.audit_command)
-zones_cmd.register(app)
-report_cmd.register(app)
-app.add_typer(lab_cmd.app, name="lab")
-app.command("demo")(demo_cmd.demo_command)
 
 
 def _version(value: bool) -> None:

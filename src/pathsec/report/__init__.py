@@ -1,34 +1,38 @@
 """Reports: one writer per format behind :class:`~pathsec.report.interface.Writer`.
 
-:data:`WRITERS` is the one table mapping each :class:`ReportFormat` to its writer.
+:data:`WRITERS` is the one table mapping each :class:`ReportFormat` to its writer; a writer's
+module is imported when its format is rendered (the HTML writer alone loads jinja2).
 """
 
 from __future__ import annotations
 
-from pathsec.report.csv_writer import CsvWriter
-from pathsec.report.html_writer import HtmlWriter
-from pathsec.report.interface import ReportFormat, ReportInput, ReportLang, Writer
-from pathsec.report.json_writer import JsonWriter
-from pathsec.report.junit_writer import JunitWriter
-from pathsec.report.markdown_writer import MarkdownWriter
-from pathsec.report.sarif_writer import SarifWriter
-from pathsec.report.table_writer import TableWriter
+import importlib
 
-#: Every format and the writer that renders it (a test checks every format is here).
-WRITERS: dict[ReportFormat, type[Writer]] = {
-    ReportFormat.table: TableWriter,
-    ReportFormat.json: JsonWriter,
-    ReportFormat.sarif: SarifWriter,
-    ReportFormat.junit: JunitWriter,
-    ReportFormat.markdown: MarkdownWriter,
-    ReportFormat.csv: CsvWriter,
-    ReportFormat.html: HtmlWriter,
+from pathsec.report.interface import ReportFormat, ReportInput, ReportLang, Writer
+
+#: Every format and the writer that renders it, as ``module:class`` (a test checks every
+#: format is here and names a :class:`Writer` of that format).
+WRITERS: dict[ReportFormat, str] = {
+    ReportFormat.table: "pathsec.report.table_writer:TableWriter",
+    ReportFormat.json: "pathsec.report.json_writer:JsonWriter",
+    ReportFormat.sarif: "pathsec.report.sarif_writer:SarifWriter",
+    ReportFormat.junit: "pathsec.report.junit_writer:JunitWriter",
+    ReportFormat.markdown: "pathsec.report.markdown_writer:MarkdownWriter",
+    ReportFormat.csv: "pathsec.report.csv_writer:CsvWriter",
+    ReportFormat.html: "pathsec.report.html_writer:HtmlWriter",
 }
+
+
+def writer_class(fmt: ReportFormat) -> type[Writer]:
+    """The writer class for ``fmt`` (its module imported now)."""
+    module, _, name = WRITERS[fmt].partition(":")
+    cls: type[Writer] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def writer_for(fmt: ReportFormat) -> Writer:
     """A writer instance for ``fmt``."""
-    return WRITERS[fmt]()
+    return writer_class(fmt)()
 
 
 def render(fmt: ReportFormat, report: ReportInput) -> str:
@@ -36,4 +40,13 @@ def render(fmt: ReportFormat, report: ReportInput) -> str:
     return writer_for(fmt).render(report)
 
 
-__all__ = ["WRITERS", "ReportFormat", "ReportInput", "ReportLang", "Writer", "render", "writer_for"]
+__all__ = [
+    "WRITERS",
+    "ReportFormat",
+    "ReportInput",
+    "ReportLang",
+    "Writer",
+    "render",
+    "writer_class",
+    "writer_for",
+]

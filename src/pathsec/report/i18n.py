@@ -20,6 +20,12 @@ LABELS: dict[str, Text] = {
         ("no", "no", "否"),
         ("findings", "Findings", "发现"),
         ("endpoints", "Endpoints", "终结点"),
+        ("n_endpoints", "{n} endpoints:", "{n} 个终结点:"),
+        (
+            "evidence_differs",
+            "(more evidence, per endpoint: --format markdown, html or json)",
+            "(各终结点的更多证据:--format markdown、html 或 json)",
+        ),
         ("checks", "Checks", "检查"),
         ("severity", "Severity", "严重性"),
         ("id", "ID", "编号"),

@@ -9,10 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pathsec.audit.models import AuditResult, FindingSeverity
-from pathsec.plan.models import Plan
+
+if TYPE_CHECKING:
+    from pathsec.plan.models import Plan
 
 ReportLang = Literal["en", "zh"]
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pathsec.audit.models import Finding
 from pathsec.report.checks import (
     build_checks,
     endpoint_label,
@@ -18,7 +21,7 @@ from pathsec.report.checks import (
     status_counts,
 )
 from pathsec.report.i18n import SEVERITY_LABELS, STATUS_LABELS, label, pick
-from pathsec.report.interface import ReportFormat, ReportInput, Writer
+from pathsec.report.interface import ReportFormat, ReportInput, ReportLang, Writer
 
 #: Longest summary of what an endpoint said that a table cell shows.
 SUMMARY_LIMIT = 160
@@ -30,6 +33,34 @@ _STYLE = {
     "low": "cyan",
     "info": "dim",
 }
+
+
+@dataclass(frozen=True)
+class _Row:
+    """Findings that read the same (severity, id, title): the endpoints they were made on
+    and the evidence lines they all share; ``differs`` when some have other lines too."""
+
+    first: Finding
+    endpoints: tuple[str, ...]
+    evidence: tuple[str, ...]
+    differs: bool
+
+
+def _rows(findings: Sequence[Finding], lang: ReportLang) -> list[_Row]:
+    """One row per finding as it reads, in order: an audit of 200 like servers shows each
+    weakness once with its 200 endpoints, not 200 times (and renders in a fraction of the
+    time). Evidence that differs between endpoints (their banners) is left to the other
+    formats, which list every finding."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.severity.value, f.id, pick(f.title, lang)), []).append(f)
+    out: list[_Row] = []
+    for fs in groups.values():
+        where = dict.fromkeys(safe(endpoint_label(f.host, f.port, f.protocol.value)) for f in fs)
+        shared = [e for e in fs[0].evidence if all(e in f.evidence for f in fs[1:])]
+        differs = any(len(f.evidence) != len(shared) for f in fs)
+        out.append(_Row(fs[0], tuple(where), tuple(shared), differs))
+    return out
 
 
 class TableWriter(Writer):
@@ -73,13 +104,21 @@ class TableWriter(Writer):
         findings = Table(title=label("findings", lang), show_lines=True)
         for h in ("severity", "id", "title_col", "endpoints", "evidence"):
             findings.add_column(label(h, lang), overflow="fold", no_wrap=h == "id")
-        for f in r.findings:
+        for row in _rows(r.findings, lang):
+            f, where = row.first, row.endpoints
+            evidence = [safe(e) for e in row.evidence[:5]]
+            if row.differs:
+                evidence.append(label("evidence_differs", lang))
             findings.add_row(
                 Text(pick(SEVERITY_LABELS[f.severity], lang), style=_STYLE[f.severity.value]),
                 Text(f.id),
                 Text(safe(pick(f.title, lang))),
-                Text(safe(endpoint_label(f.host, f.port, f.protocol.value))),
-                Text("\n".join(safe(e) for e in f.evidence[:5])),
+                Text(
+                    where[0]
+                    if len(where) == 1
+                    else "\n".join([label("n_endpoints", lang).format(n=len(where)), *where])
+                ),
+                Text("\n".join(evidence)),
             )
         console.print(findings)
         table = Table(title=label("checks", lang), show_lines=False)

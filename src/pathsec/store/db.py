@@ -1,46 +1,31 @@
-"""Open the history database and save, list and load runs.
+"""Open the history database with SQLAlchemy; save, list and load runs.
 
 SQLite in the user data directory by default (``PATHSEC_DB`` or ``--db`` override it);
 any SQLAlchemy URL works, e.g. ``postgresql+psycopg://user@host/db`` for a shared store.
+Runs are saved through :func:`pathsec.store.save.save_run`, which writes plain SQLite
+files without SQLAlchemy (:mod:`pathsec.store.sqlite`) and comes here for the rest.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
-import platformdirs
 from pydantic import ValidationError
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pathsec.atomic import create_private_file, make_private_dirs
+from pathsec.atomic import create_private_file
 from pathsec.audit.models import AuditResult
-from pathsec.errors import InputError, InputProblem, PathsecError
-from pathsec.report.facts import observation_facts
+from pathsec.errors import InputError, InputProblem
+from pathsec.store.common import ENV_DB, StoreError, default_db_url
 from pathsec.store.models import Base, EndpointRow, FindingRow, RunRow
+from pathsec.store.rows import ENDPOINT_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, RunRows
 
-ENV_DB = "PATHSEC_DB"
-
-
-class StoreError(PathsecError):
-    """The history database could not be reached or used (exit code 3)."""
-
-
-def default_db_url() -> str:
-    """``$PATHSEC_DB``, else SQLite in the user data directory (created when missing)."""
-    env = os.environ.get(ENV_DB)
-    if env:
-        return env
-    base = Path(platformdirs.user_data_dir("pathsec", appauthor=False))
-    make_private_dirs(base)  # 0700: the history holds every finding of every run
-    return f"sqlite:///{base / 'history.sqlite3'}"
+__all__ = ["ENV_DB", "RunInfo", "StoreError", "default_db_url", "list_runs", "load_run", "open_db"]
 
 
 def _private_sqlite(url: str) -> None:
@@ -78,6 +63,8 @@ def _engine(url: str) -> Engine:
         raise InputError(InputProblem("--db", None, None, f"not a database URL: {exc}")) from None
     except ImportError as exc:
         raise StoreError(f"{shown_url(url)}: database driver missing: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_wal)
     try:
         Base.metadata.create_all(engine)
     except SQLAlchemyError as exc:
@@ -99,56 +86,45 @@ def open_db(db_url: str | None = None) -> Engine:
     return _engine(db_url or default_db_url())
 
 
-def save_run(result: AuditResult, db_url: str | None = None, label: str | None = None) -> int:
-    """Store one audit run in a single transaction; return its run id."""
-    engine = open_db(db_url)
-    worst = max((f.severity for f in result.findings), key=lambda s: s.rank, default=None)
-    run = RunRow(
-        stored_at=dt.datetime.now(dt.UTC),
-        started=result.started,
-        finished=result.finished,
-        profile=result.profile,
-        complete=result.complete,
-        schema_version=result.schema_version,
-        label=label,
-        endpoint_count=len(result.endpoints),
-        finding_count=len(result.findings),
-        worst=worst.value if worst else None,
-        result=result.model_dump_json(),
-    )
-    for ep in result.endpoints:
-        run.endpoints.append(
-            EndpointRow(
-                host=ep.host,
-                port=ep.port,
-                protocol=ep.protocol.value,
-                path_id=ep.path_id,
-                flow_id=ep.flow_id,
-                status=ep.status.value,
-                reason=ep.reason,
-                facts=json.dumps(observation_facts(ep.observations), sort_keys=True),
-            )
-        )
-    for f in result.findings:
-        run.findings.append(
-            FindingRow(
-                finding_id=f.id,
-                severity=f.severity.value,
-                host=f.host,
-                port=f.port,
-                protocol=f.protocol.value,
-                path_id=f.path_id,
-                flow_id=f.flow_id,
-                title_en=f.title.en,
-                title_zh=f.title.zh,
-                evidence=json.dumps(list(f.evidence)),
-            )
-        )
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    """Every SQLite connection in WAL mode, as :mod:`pathsec.store.sqlite` opens them."""
+    cursor = dbapi_connection.cursor()
     try:
-        with Session(engine) as session, session.begin():
-            session.add(run)
-            session.flush()
-            run_id = run.id
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def save_rows(db_url: str, rows: RunRows) -> int:
+    """Insert one run's rows in a single transaction (bulk inserts); return its run id."""
+    engine = open_db(db_url)
+    tables = Base.metadata.tables
+    runs = tables[RunRow.__tablename__]
+    endpoints = tables[EndpointRow.__tablename__]
+    findings = tables[FindingRow.__tablename__]
+    try:
+        with engine.begin() as conn:
+            values = dict(zip(RUN_COLUMNS, rows.run, strict=True))
+            key = conn.execute(insert(runs).values(values)).inserted_primary_key
+            assert key is not None
+            run_id = int(key[0])
+            if rows.endpoints:
+                conn.execute(
+                    insert(endpoints),
+                    [
+                        {"run_id": run_id, **dict(zip(ENDPOINT_COLUMNS, e, strict=True))}
+                        for e in rows.endpoints
+                    ],
+                )
+            if rows.findings:
+                conn.execute(
+                    insert(findings),
+                    [
+                        {"run_id": run_id, **dict(zip(FINDING_COLUMNS, f, strict=True))}
+                        for f in rows.findings
+                    ],
+                )
     except SQLAlchemyError as exc:
         raise StoreError(
             f"cannot store the run in {shown_url(str(engine.url))}: {_short(exc)}"

@@ -1,0 +1,116 @@
+"""Start-up: `pathsec --version` and `--help` import no command module and no heavy library;
+each command imports its own module when it runs, and `--help` still lists them all."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from pathsec.cli.main import COMMANDS, load_command, run
+
+#: Libraries that must not load for `pathsec --version` (import names: dnspython is `dns`,
+#: pyspnego is `spnego`).
+HEAVY = (
+    "ldap3",
+    "impacket",
+    "dns",
+    "spnego",
+    "httpx",
+    "sqlalchemy",
+    "jinja2",
+    "aerleon",
+    "cryptography",
+)
+
+
+def _loaded_after(argv: list[str], watch: tuple[str, ...]) -> tuple[int, list[str]]:
+    """Run the console script's entry point in a fresh interpreter with ``argv``; its exit
+    code and which of ``watch`` (and which pathsec command modules) are then in sys.modules."""
+    code = (
+        "import sys\n"
+        "from pathsec.cli.main import run\n"
+        f"rc = int(run({argv!r}))\n"
+        f"names = [m for m in {watch!r} if m in sys.modules]\n"
+        "names += sorted(m for m in sys.modules if m.startswith('pathsec.cli.') and m.endswith('_cmd'))\n"
+        "print(repr((rc, names)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    rc, names = ast.literal_eval(proc.stderr.strip().splitlines()[-1])
+    return rc, names
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"]])
+def test_version_and_help_load_no_command_and_no_heavy_library(argv: list[str]) -> None:
+    rc, loaded = _loaded_after(argv, HEAVY)
+    assert rc == 0
+    assert loaded == []
+
+
+def test_the_check_sees_what_a_command_loads() -> None:
+    # The same subprocess check reports a command's module and what it pulls in.
+    rc, loaded = _loaded_after(["catalog", "show", "transport.hub_to_hub"], (*HEAVY, "yaml"))
+    assert rc == 0
+    assert loaded == ["yaml", "pathsec.cli.catalog_cmd"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "module", "absent"),
+    [
+        (["plan", "--help"], "pathsec.cli.plan_cmd", HEAVY),
+        (["catalog", "--help"], "pathsec.cli.catalog_cmd", HEAVY),
+        # The audit needs cryptography (certificates); the HTML writer, the store's
+        # SQLAlchemy and the protocol libraries load only when used.
+        (["audit", "--help"], "pathsec.cli.audit_cmd", tuple(set(HEAVY) - {"cryptography"})),
+        (["history", "--help"], "pathsec.cli.report_cmd", ("jinja2", "sqlalchemy", "ldap3")),
+    ],
+)
+def test_each_command_loads_only_its_module(
+    argv: list[str], module: str, absent: tuple[str, ...]
+) -> None:
+    rc, loaded = _loaded_after(argv, absent)
+    assert rc == 0
+    assert loaded == [module]
+
+
+def test_the_table_names_every_command_with_its_own_help() -> None:
+    names = [name for name, _, _ in COMMANDS]
+    assert len(names) == len(set(names))
+    for name, registrar, text in COMMANDS:
+        cmd = load_command(name)
+        own = (cmd.short_help or cmd.help or "").strip().split("\n\n")[0]
+        assert " ".join(own.split()) == text, name
+        # A module registers nothing the table does not list.
+        sub = typer.Typer()
+        registrar(sub)
+        assert set(typer.main.get_group(sub).commands) <= set(names), name
+
+
+def test_help_lists_every_command_in_pipeline_order(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert run(["--help"]) == 0
+    out = capsys.readouterr().out
+    names = [name for name, _, _ in COMMANDS]
+    rows = [line.split()[1] for line in out.splitlines() if line.startswith("│ ")]
+    assert [r for r in rows if r in names] == names
+    for _, _, text in COMMANDS:
+        assert text in out
+
+
+def test_commands_still_run_and_a_typo_is_still_suggested(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["catalog", "show", "transport.hub_to_hub"]) == 0
+    assert "transport.hub_to_hub" in capsys.readouterr().out
+    assert run(["valdate", "x.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Did you mean 'validate'?" in err
+    assert run(["audit", "--help"]) == 0
+    assert "--targets-file" in capsys.readouterr().out
