@@ -20,6 +20,7 @@ from pathsec.firewall.interface import (
     Generator,
     GeneratorOptions,
     RenderedFile,
+    Rendering,
     Selection,
     Target,
 )
@@ -171,14 +172,14 @@ class AerleonGenerator(Generator):
         description="aerleon policy; one filter per ingress zone of a network firewall",
     )
 
-    def render(
-        self, plan: Plan, selection: Selection, options: GeneratorOptions
-    ) -> tuple[RenderedFile, ...]:
+    def render(self, plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
         """``aerleon/policies/pol/pathsec.yaml`` and ``aerleon/def/{networks,services}.yaml``."""
         policy, defs = build_policy(plan, selection, options)
         head = f"# pathsec aerleon policy, deployment {plan.deployment!r}\n"
-        return (
-            RenderedFile(POLICY_FILE, head + _dump(policy)),
-            RenderedFile(NETWORKS_FILE, _dump({"networks": defs["networks"]})),
-            RenderedFile(SERVICES_FILE, _dump({"services": defs["services"]})),
+        return Rendering(
+            (
+                RenderedFile(POLICY_FILE, head + _dump(policy)),
+                RenderedFile(NETWORKS_FILE, _dump({"networks": defs["networks"]})),
+                RenderedFile(SERVICES_FILE, _dump({"services": defs["services"]})),
+            )
         )

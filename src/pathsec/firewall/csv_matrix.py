@@ -15,6 +15,7 @@ from pathsec.firewall.interface import (
     Generator,
     GeneratorOptions,
     RenderedFile,
+    Rendering,
     Selection,
     Target,
 )
@@ -74,8 +75,6 @@ class CsvMatrixGenerator(Generator):
         description="change-request matrix, one row per enforcement point, flow and protocol",
     )
 
-    def render(
-        self, plan: Plan, selection: Selection, options: GeneratorOptions
-    ) -> tuple[RenderedFile, ...]:
+    def render(self, plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
         """One file, ``firewall-matrix.csv``."""
-        return (RenderedFile(MATRIX_FILE, render_matrix(plan, selection, options)),)
+        return Rendering((RenderedFile(MATRIX_FILE, render_matrix(plan, selection, options)),))

@@ -23,6 +23,7 @@ from pathsec.gctune import paused_gc
 from pathsec.plan.models import Plan
 
 L4 = Literal["tcp", "udp"]
+HostFormat = Literal["own", "any"]
 
 
 class FirewallError(PathsecError):
@@ -67,11 +68,17 @@ class GeneratorOptions:
 
     ``protocols`` maps a catalog path id or a flow id to the protocols a flow whose
     protocol the reference leaves open (``protocol: null``) is opened for. Without an
-    entry such a flow is refused.
+    entry such a flow is refused. ``host_format``: ``own`` writes a host's rules only in
+    its own OS family (Windows servers: ``windows``; others: nftables, iptables, aerleon),
+    ``any`` in every format asked for. ``aerleon_targets``: aerleon platforms to put in
+    the policy headers and render through aerleon's generators (empty: the defaults,
+    not rendered).
     """
 
     catalog: Catalog
     protocols: Mapping[str, tuple[L4, ...]] = field(default_factory=dict)
+    host_format: HostFormat = "own"
+    aerleon_targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,40 @@ class RenderedFile:
     content: str
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A flow (or a part of it) a target could not express, and why; no rule was written."""
+
+    flow: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PointSummary:
+    """What one enforcement point got: flows in, rules out, flows refused."""
+
+    kind: Literal["network", "host"]
+    name: str
+    format: str
+    flows: int
+    flow_rules: int
+    rules: int
+    refused: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A generator's output: the files and a summary per enforcement point.
+
+    ``skipped``: hosts with a host firewall left out because their rules belong to another
+    OS family (``host_format="own"``).
+    """
+
+    files: tuple[RenderedFile, ...]
+    points: tuple[PointSummary, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
 class Generator(ABC):
     """A rule writer for one target."""
 
@@ -89,11 +130,9 @@ class Generator(ABC):
     capabilities: Capabilities
 
     @abstractmethod
-    def render(
-        self, plan: Plan, selection: Selection, options: GeneratorOptions
-    ) -> tuple[RenderedFile, ...]:
-        """Write the rules of ``selection`` of ``plan``; raise :class:`FirewallError` on a flow
-        the target cannot express."""
+    def render(self, plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
+        """Write the rules of ``selection`` of ``plan`` and summarise them; refuse (raise
+        :class:`FirewallError`, or list a :class:`Refusal`) what the target cannot express."""
 
 
 # The registry: every target, the module and class that writes it. One line per target.
@@ -120,6 +159,13 @@ def generate(
     plan: Plan, target: Target, selection: Selection, options: GeneratorOptions
 ) -> tuple[RenderedFile, ...]:
     """Render ``selection`` of ``plan`` for ``target``, refusing what the target cannot express."""
+    return render(plan, target, selection, options).files
+
+
+def render(
+    plan: Plan, target: Target, selection: Selection, options: GeneratorOptions
+) -> Rendering:
+    """Like :func:`generate`, with the summary per enforcement point."""
     gen = generator_for(target)
     caps = gen.capabilities
     if selection.firewall is not None and not caps.network_firewalls:

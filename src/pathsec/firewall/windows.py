@@ -14,6 +14,7 @@ from pathsec.firewall.interface import (
     Generator,
     GeneratorOptions,
     RenderedFile,
+    Rendering,
     Selection,
     Target,
 )
@@ -131,9 +132,7 @@ class WindowsGenerator(Generator):
         description="Windows Firewall inbound rules per host; KB 154596 registry settings",
     )
 
-    def render(
-        self, plan: Plan, selection: Selection, options: GeneratorOptions
-    ) -> tuple[RenderedFile, ...]:
+    def render(self, plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
         """``host-X.ps1`` per host, plus ``host-X-rpc.reg`` / ``-rpc.ps1`` with a set RPC range."""
         files: list[RenderedFile] = []
         for p in enforcement_points(plan, selection, options, hosts_only=True):
@@ -149,4 +148,4 @@ class WindowsGenerator(Generator):
                     slug = f"host-{safe_name(h.name)}"
                     files.append(RenderedFile(f"{slug}-rpc.reg", render_reg(h)))
                     files.append(RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(h)))
-        return tuple(files)
+        return Rendering(tuple(files))
