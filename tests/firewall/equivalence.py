@@ -45,8 +45,13 @@ def port_interval(text: str, sep: str = "-") -> tuple[int, int]:
     return int(a), int(b or a)
 
 
-def _add(space: Space, key: Key, srcs: Iterable[tuple[int, int]], dsts: Sequence[tuple[int, int]],
-         ports: Sequence[tuple[int, int]]) -> None:
+def _add(
+    space: Space,
+    key: Key,
+    srcs: Iterable[tuple[int, int]],
+    dsts: Sequence[tuple[int, int]],
+    ports: Sequence[tuple[int, int]],
+) -> None:
     boxes = space.setdefault(key, [])
     for s0, s1 in srcs:
         for d0, d1 in dsts:
@@ -147,8 +152,9 @@ def nft_space(text: str) -> Space:
             return [interval(t)[1:] for t in _items(token)]
 
         ports = [port_interval(t) for t in _items(rm["ports"])]
-        _add(space, (fam, rm["proto"], rm["iif"], rm["oif"]), side(rm["src"]), side(rm["dst"]),
-             ports)
+        _add(
+            space, (fam, rm["proto"], rm["iif"], rm["oif"]), side(rm["src"]), side(rm["dst"]), ports
+        )
     return space
 
 

@@ -146,11 +146,12 @@ class Rule:
         return list(dict.fromkeys(r.label for r in self.flows))
 
     def summary(self) -> str:
-        """``tcp 25,587 hub_transport_HQ -> mailbox_HQ``."""
-        return (
-            f"{self.protocol} {','.join(self.port_texts())} "
-            f"{self.sources.label} -> {self.destinations.label}"
-        )
+        """``tcp 25,587 hub_transport_HQ -> mailbox_HQ`` (``tcp RPC (6000-6999) …`` for a
+        rule a target matches by keyword)."""
+        ports = ",".join(self.port_texts())
+        if self.kind != "ports":
+            ports = f"{self.kind} ({ports})"
+        return f"{self.protocol} {ports} {self.sources.label} -> {self.destinations.label}"
 
     def comment(self, side_file: str | None, limit: int = INLINE_FLOWS) -> str:
         """``r7: <flow ids>``, or ``r7: 12 flows (<side file>)`` when there are more than
@@ -222,7 +223,7 @@ class SetNamer:
             kind = str(next(iter(kinds)))
             return f"{kind}_{site}" if site else kind
         joined = "_".join(i.name for i in infos)
-        return joined if len(joined) <= self.MAX else f"{len(infos)}_hosts"
+        return joined if len(joined) <= self.MAX else f"hosts_{len(infos)}"
 
 
 def host_networks(plan: Plan, rules: Iterable[FlowRule]) -> dict[str, tuple[IPNet, ...]]:
@@ -452,11 +453,12 @@ def consolidated_points(
     plan: Plan,
     selection: Selection,
     options: GeneratorOptions,
-    family: OsFamily,
+    family: OsFamily | None,
     *,
     hosts_only: bool = False,
 ) -> list[Consolidated]:
-    """Every enforcement point of ``selection`` for a target of ``family``, consolidated."""
+    """Every enforcement point of ``selection`` for a target of ``family`` (None: every
+    host, whatever its OS), consolidated."""
     namer = SetNamer(plan)
     points = enforcement_points(plan, selection, options, hosts_only=hosts_only, family=family)
     return [consolidate_point(plan, p, namer) for p in points]
