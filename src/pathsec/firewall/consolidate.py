@@ -390,6 +390,7 @@ class Consolidated:
     point: EnforcementPoint
     rules: tuple[Rule, ...]
     side_file: str | None
+    nets: Mapping[str, tuple[IPNet, ...]] = field(default_factory=dict)
 
     def comment(self, rule: Rule) -> str:
         """The rule's comment: all its flows, or their count and the side file."""
@@ -444,9 +445,10 @@ def consolidate_point(
 ) -> Consolidated:
     """Consolidate the rules of one enforcement point (or ``rules`` in their stead)."""
     flow_rules = point.rules if rules is None else rules
-    merged = consolidate(flow_rules, host_networks(plan, flow_rules), namer, kind_of)
+    nets = host_networks(plan, flow_rules)
+    merged = consolidate(flow_rules, nets, namer, kind_of)
     side = f"{point.slug}.flows" if any(_needs_side(r) for r in merged) else None
-    return Consolidated(point, merged, side)
+    return Consolidated(point, merged, side, nets)
 
 
 def consolidated_points(
