@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pathsec.catalog import load_catalog
-from pathsec.firewall import GeneratorOptions
+from pathsec.firewall import GeneratorOptions, HostFormat
 from pathsec.plan import build_plan
 from pathsec.plan.models import (
     EncryptionExpectation,
@@ -52,9 +52,9 @@ def example_plan(path: Path) -> Plan:
     return build_plan(load_catalog(), load_deployment(path), f"examples/{path.name}")
 
 
-def options(**protocols: Any) -> GeneratorOptions:
+def options(host_format: HostFormat = "own", **protocols: Any) -> GeneratorOptions:
     """Generator options with the built-in catalog."""
-    return GeneratorOptions(catalog=load_catalog(), protocols=protocols)
+    return GeneratorOptions(catalog=load_catalog(), protocols=protocols, host_format=host_format)
 
 
 def host(
@@ -181,10 +181,10 @@ def netns() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
-def options_for(plan: Plan) -> GeneratorOptions:
+def options_for(plan: Plan, host_format: HostFormat = "own") -> GeneratorOptions:
     """Options that open TCP and UDP for every flow the reference gives no protocol (explicitly)."""
     null_paths = {f.path_id for f in plan.flows if f.protocol is None and not f.local}
-    return options(**dict.fromkeys(null_paths, ("tcp", "udp")))
+    return options(host_format, **dict.fromkeys(null_paths, ("tcp", "udp")))
 
 
 #: One server per Windows host firewall flavour, in the flavours plan.
