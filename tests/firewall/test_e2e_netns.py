@@ -27,6 +27,8 @@ import pytest
 
 from firewall.conftest import REPO, example_plan, need, options_for
 from pathsec.firewall import Selection, Target, generate
+from pathsec.firewall import iptables as ipt_module
+from pathsec.firewall import nftables as nft_module
 from pathsec.plan.models import HostKind, Plan
 
 pytestmark = pytest.mark.root
@@ -301,6 +303,9 @@ def load(ns: str, rules: Path, stem: str, target: Target) -> None:
     if target is Target.nftables:
         sh("ip", "netns", "exec", ns, "nft", "-f", str(rules / f"{stem}.nft"))
         return
+    ipsets = rules / f"{stem}.ipset"
+    if ipsets.exists():
+        sh("ip", "netns", "exec", ns, "ipset", "restore", "-exist", "-file", str(ipsets))
     for tool, ext in (("iptables-restore", "v4"), ("ip6tables-restore", "v6")):
         sh("ip", "netns", "exec", ns, tool, str(rules / f"{stem}.rules.{ext}"))
 
@@ -374,14 +379,31 @@ def lab() -> Iterator[Lab]:
         assert the_lab.prefix not in leftover
 
 
-@pytest.mark.parametrize("target", [Target.nftables, Target.iptables], ids=str)
-def test_small_example_on_namespaces(lab: Lab, tmp_path: Path, target: Target) -> None:
+@pytest.mark.parametrize("variant", ["nftables", "nftables-sets", "iptables", "iptables-ipset"])
+def test_small_example_on_namespaces(
+    lab: Lab, tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consolidated rules (port sets, multiport; in the ``-sets`` and ``-ipset`` variants
+    a named set or an ipset for every address side) carry exactly the planned flows through
+    real kernels."""
+    target = Target.iptables if variant.startswith("iptables") else Target.nftables
+    if variant == "nftables-sets":
+        monkeypatch.setattr(nft_module, "NAMED_SET_MIN", 1)
     if target is Target.iptables:
         need("iptables-restore")
         need("ip6tables-restore")
+    if variant == "iptables-ipset":
+        need("ipset")
+        monkeypatch.setattr(ipt_module, "IPSET_MIN", 0)
     started = time.monotonic()
     plan, ifaddrs = relocate(example_plan(SMALL))
-    for f in generate(plan, target, Selection(), options_for(plan)):
+    # the DC's host rules in the Linux format too: this test loads them in a namespace
+    files = generate(plan, target, Selection(), options_for(plan, "any"))
+    assert any(f.name == "host-DC1.ipset" for f in files) == (variant == "iptables-ipset")
+    assert any("@" in f.content for f in files if f.name.endswith(".nft")) == (
+        variant == "nftables-sets"
+    )
+    for f in files:
         (tmp_path / f.name).write_text(f.content)
     build(lab, plan, ifaddrs, tmp_path, target)
 

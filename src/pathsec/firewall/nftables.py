@@ -28,6 +28,8 @@ from pathsec.plan.models import Plan
 
 NFT_COMMENT_MAX = 128  # nft refuses longer rule comments
 ELEMENTS_PER_LINE = 8
+#: An address side of at least this many networks is a named set; fewer stand inline.
+NAMED_SET_MIN = 2
 
 
 def _quote(text: str) -> str:
@@ -45,7 +47,7 @@ class _Sets:
 
     def ref(self, hs: HostSet, family: Literal[4, 6]) -> str:
         nets = hs.family(family)
-        if len(nets) == 1:
+        if len(nets) < NAMED_SET_MIN:
             return address_text(nets[0])
         name = f"{hs.name}_v{family}"
         self.decl.setdefault(name, (hs, family))
