@@ -190,6 +190,9 @@ class SetNamer:
                     self._classes[key] = self._classes.get(key, 0) + 1
         self._names: dict[frozenset[str], str] = {}
         self._used: set[str] = set()
+        #: Per run: each host's parsed addresses and each host set, shared by all points.
+        self.nets: dict[str, tuple[IPNet, ...]] = {}
+        self.sets: dict[frozenset[str], HostSet] = {}
 
     def name(self, hosts: frozenset[str]) -> str:
         """The name of ``hosts`` (the same set always gets the same name)."""
@@ -226,20 +229,20 @@ class SetNamer:
         return joined if len(joined) <= self.MAX else f"hosts_{len(infos)}"
 
 
-def host_networks(plan: Plan, rules: Iterable[FlowRule]) -> dict[str, tuple[IPNet, ...]]:
-    """Every end host of ``rules`` with its parsed addresses (already validated by rules.py)."""
-    nets: dict[str, tuple[IPNet, ...]] = {}
-    hosts = {h.name: h for h in reversed(plan.hosts)}  # Plan.host: the first of that name
-    cache: dict[tuple[str, ...], tuple[IPNet, ...]] = {}
+def host_networks(
+    plan: Plan, rules: Iterable[FlowRule], known: dict[str, tuple[IPNet, ...]] | None = None
+) -> dict[str, tuple[IPNet, ...]]:
+    """Every end host of ``rules`` with its parsed addresses (already validated by rules.py),
+    added to ``known`` (a run's cache) when given."""
+    nets: dict[str, tuple[IPNet, ...]] = {} if known is None else known
+    hosts: dict[str, HostInfo] | None = None
     for r in rules:
         for name in (r.flow.source, r.flow.destination):
             if name in nets:
                 continue
-            addrs = hosts[name].addresses
-            parsed = cache.get(addrs)
-            if parsed is None:
-                parsed = cache[addrs] = tuple(ipaddress.ip_network(a) for a in addrs)
-            nets[name] = parsed
+            if hosts is None:
+                hosts = {h.name: h for h in reversed(plan.hosts)}  # Plan.host: the first
+            nets[name] = tuple(ipaddress.ip_network(a) for a in hosts[name].addresses)
     return nets
 
 
@@ -319,7 +322,7 @@ def consolidate(
         if len(items) == before:
             break
     items.sort(key=lambda it: it.first)
-    sets: dict[frozenset[str], HostSet] = {}
+    sets = namer.sets
 
     def host_set(names: frozenset[str]) -> HostSet:
         hs = sets.get(names)
@@ -445,7 +448,7 @@ def consolidate_point(
 ) -> Consolidated:
     """Consolidate the rules of one enforcement point (or ``rules`` in their stead)."""
     flow_rules = point.rules if rules is None else rules
-    nets = host_networks(plan, flow_rules)
+    nets = host_networks(plan, flow_rules, namer.nets)
     merged = consolidate(flow_rules, nets, namer, kind_of)
     side = f"{point.slug}.flows" if any(_needs_side(r) for r in merged) else None
     return Consolidated(point, merged, side, nets)

@@ -63,7 +63,7 @@ class FlowRule:
                 return fm
         return None
 
-    @property
+    @cached_property
     def label(self) -> str:
         """The flow id with the protocol this rule opens: a flow the reference leaves open
         (``…:any/587``) shows the protocol chosen with ``--protocol`` (``…:tcp/587``)."""
