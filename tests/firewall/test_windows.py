@@ -15,6 +15,7 @@ import pytest
 from firewall.conftest import (
     EXAMPLES,
     FLAVOURS,
+    REPO,
     RPC,
     example_plan,
     flavours_plan,
@@ -187,3 +188,28 @@ def test_kb154596_reg_for_every_flavour_with_a_configured_range() -> None:
 def test_windows_refuses_network_firewalls() -> None:
     with pytest.raises(FirewallError, match="writes host firewalls only"):
         generate(lab_plan(), Target.windows, Selection(firewall="fw-outer"), options())
+
+
+def test_a_deployment_with_windows_2012_and_later() -> None:
+    from pathsec.catalog import load_catalog
+    from pathsec.inventory.exchange import windows_version
+    from pathsec.plan import build_plan
+    from pathsec.topology import load_deployment_text
+
+    text = (REPO / "examples" / "small.yaml").read_text()
+    text = text.replace(
+        'windows: "2003"               # RPC dynamic range 1025-5000 by default',
+        "windows: 2019\n    host_firewall: true",
+    )
+    plan = build_plan(load_catalog(), load_deployment_text(text, "small-2019.yaml"))
+    dc1 = plan.host("DC1")
+    assert dc1.windows == "2019" and str(dc1.rpc_range) == "49152-65535"
+    files = {f.name: f.content for f in generate(plan, Target.windows, Selection(), options())}
+    assert check_ps1(files["host-DC1.ps1"], 3.0) == []
+    assert "-LocalPort RPC " in files["host-DC1.ps1"]
+    # Exchange 2007 itself does not run there
+    text = text.replace('windows: "2008"               #', 'windows: "2012-r2"  #')
+    plan = build_plan(load_catalog(), load_deployment_text(text, "small-2012.yaml"))
+    assert any(f.id == "PS-TOPO-015" and "EX1" in f.objects for f in plan.findings)
+    assert windows_version("6.3.9600", "Microsoft Windows Server 2012 R2 Standard") == "2012-r2"
+    assert windows_version("10.0.17763", "Microsoft Windows Server 2019 Datacenter") == "2019"
