@@ -3,9 +3,10 @@
 Every target (nftables, iptables, windows, aerleon, csv) is one module with one
 :class:`Generator` subclass. A generator declares what it supports in
 :class:`Capabilities`; :func:`generate` refuses a selection the target cannot express
-with a :class:`FirewallError` before the generator runs, and a generator raises
-:class:`FirewallError` for any single flow it cannot express. Nothing is dropped or
-widened silently.
+with a :class:`FirewallError` before the generator runs. A flow the plan itself makes
+impossible is a :class:`FirewallError`; a flow one target cannot express (a port range on
+Windows Server 2003) is a :class:`Refusal` in that point's :class:`PointSummary` and in the
+file's header, and no rule is written for it. Nothing is dropped or widened silently.
 """
 
 from __future__ import annotations
