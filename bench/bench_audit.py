@@ -222,10 +222,10 @@ def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> 
     from pathsec.audit.models import Target
     from pathsec.audit.profiles import load_profile
     from pathsec.audit.run import audit
-    from pathsec.probes.base import MailProtocol, ProbeSettings
+    from pathsec.probes.interface import AppProtocol, ProbeSettings
 
     endpoints = json.loads(spec_file.read_text(encoding="utf-8"))
-    targets = [Target(host=ip, port=port, protocol=MailProtocol.smtp) for ip, port in endpoints]
+    targets = [Target(host=ip, port=port, protocol=AppProtocol.smtp) for ip, port in endpoints]
     profile = load_profile("reference")
     limits = Limits(concurrency=concurrency) if concurrency else Limits()
     t0, c0 = time.perf_counter(), time.process_time()

@@ -107,7 +107,8 @@ def check_row(p: DataPath, row: SeedRow) -> Iterable[str]:
     cat_ports = sorted(
         (
             (
-                pt.protocol.value if pt.protocol else None,
+                # a protocol the seed does not name (protocol_basis says why) reads as none
+                pt.protocol.value if pt.protocol and pt.protocol_basis is None else None,
                 pt.port if pt.port else pt.range.value if pt.range else None,
                 pt.label,
             )

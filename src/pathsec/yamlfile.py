@@ -8,20 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from pathsec.errors import InputError, InputProblem
+from pathsec.ident import explain
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
+#: Largest YAML file pathsec reads (deployments, catalogs, profiles, policies).
 MAX_YAML_BYTES = 16 * 1024 * 1024
 #: Bounds on the loaded data: aliases can make a small file expand without end.
 MAX_YAML_VALUES = 200_000
 MAX_YAML_DEPTH = 64
+
+
+class Located(Protocol):
+    """Plain data loaded from a file that can name the line of a value by its path."""
+
+    data: Any
+    file: str
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """The line of ``loc`` (or of its deepest known prefix), None when unknown."""
+        ...
 
 
 class LocatedYaml:
@@ -79,7 +92,25 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str) -> A
         raise InputError(
             InputProblem(file, node.start_mark.line + 1, None, f"unsupported tag {node.tag}")
         )
-    return constructor(_SCALARS, node)
+    digits = len(str(node.value).lstrip("+-").replace("_", "")) if node.tag.endswith(":int") else 0
+    if digits > MAX_NUMBER_DIGITS:
+        raise InputError(
+            InputProblem(
+                file,
+                node.start_mark.line + 1,
+                None,
+                f"number with {digits} digits (at most {MAX_NUMBER_DIGITS})",
+            )
+        )
+    try:
+        return constructor(_SCALARS, node)
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp out of range
+        msg = (str(exc).splitlines() or ["invalid value"])[0]
+        raise InputError(InputProblem(file, node.start_mark.line + 1, None, msg)) from None
+
+
+#: Longest integer literal accepted in YAML and JSON input (int64 has 19 digits).
+MAX_NUMBER_DIGITS = 19
 
 
 _SCALARS = yaml.SafeLoader("")
@@ -132,22 +163,31 @@ def _load_fast(text: str, file: str) -> LocatedYaml | None:
         return None
 
 
-def load_yaml_file(path: str | Path) -> LocatedYaml:
-    """Read and parse a YAML file; unreadable or oversized files become an InputError."""
+def read_text_file(path: str | Path, limit: int) -> str:
+    """The UTF-8 text of an input file, at most ``limit`` bytes; every problem is an
+    :class:`InputError` (a folder, unreadable, too large, not UTF-8). Pipes work
+    (``<(…)``, ``/dev/stdin``): the read is bounded, not the file's claimed size."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise InputError(InputProblem(str(p), None, None, f"file too large ({size} bytes)"))
-        raw = p.read_bytes()
+        if p.is_dir():
+            raise InputError(InputProblem(str(p), None, None, "is a directory, not a file"))
+        with open(p, "rb") as fh:
+            raw = fh.read(limit + 1)
     except OSError as exc:
-        raise InputError(InputProblem(str(p), None, None, f"cannot read: {exc.strerror}")) from None
+        why = exc.strerror or type(exc).__name__
+        raise InputError(InputProblem(str(p), None, None, f"cannot read: {why}")) from None
+    if len(raw) > limit:
+        raise InputError(InputProblem(str(p), None, None, f"file too large (over {limit:,} bytes)"))
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(InputProblem(str(p), line, None, "file is not valid UTF-8")) from None
-    return load_yaml_text(text, str(p))
+
+
+def load_yaml_file(path: str | Path) -> LocatedYaml:
+    """Read and parse a YAML file; unreadable or oversized files become an InputError."""
+    return load_yaml_text(read_text_file(path, MAX_YAML_BYTES), str(path))
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
@@ -161,26 +201,30 @@ def format_loc(loc: Sequence[str | int]) -> str:
     return out
 
 
-def validate_located(model: type[M], doc: LocatedYaml) -> M:
-    """Validate loaded YAML against ``model``; the first error names file:line and field."""
+def validate_located(model: type[M], doc: Located) -> M:
+    """Validate loaded data (YAML or JSON) against ``model``; the first error names
+    file:line and field, in the same words whatever the file format."""
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # Drop tagged-union/validator segments pydantic adds that are not data keys.
-        data_loc = _data_loc(doc.data, loc)
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        elif not data_loc and err["type"] in ("model_type", "dict_type"):
-            got = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
-            msg = f"expected a mapping of fields (name: value) at the top, got {got}"
-        raise InputError(
-            InputProblem(doc.file, doc.line_of(data_loc), format_loc(data_loc) or None, msg)
-        ) from None
+        raise InputError(problem_of(exc, doc)) from None
+
+
+def problem_of(exc: ValidationError, doc: Located) -> InputProblem:
+    """The first error of ``exc`` as a one-line problem naming file, line and field."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    # Drop tagged-union/validator segments pydantic adds that are not data keys.
+    data_loc = _data_loc(doc.data, loc)
+    msg = explain(err) or err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif not data_loc and err["type"] in ("model_type", "dict_type"):
+        got = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+        msg = f"expected a mapping of fields (name: value) at the top, got {got}"
+    return InputProblem(doc.file, doc.line_of(data_loc), format_loc(data_loc) or None, msg)
 
 
 def _data_loc(data: Any, loc: Loc) -> Loc:

@@ -25,15 +25,16 @@ from scripted import (
 )
 from spnego._ntlm_raw import messages as ntlm_msgs
 
+from pathsec.audit.checks.registry import CHECKS
+from pathsec.audit.checks.texts import texts_of
 from pathsec.audit.engine import Engine, Limits, NullObserver
-from pathsec.audit.findings import CHECKS
 from pathsec.audit.models import Target
 from pathsec.audit.profiles import load_profile
 from pathsec.audit.run import results_schema_text
 from pathsec.audit.targets import parse_target
 from pathsec.cli.main import run
 from pathsec.errors import InputError
-from pathsec.probes.base import MailProtocol, ProbeSettings
+from pathsec.probes.interface import AppProtocol, ProbeSettings
 
 SCHEMA = Path(__file__).parents[2] / "src/pathsec/audit/results.schema.json"
 
@@ -276,11 +277,11 @@ def test_parse_target_defaults():
     assert (t.host, t.port, t.protocol, t.path_id) == (
         "::1",
         993,
-        MailProtocol.imaps,
+        AppProtocol.imaps,
         "client_access.imap4",
     )
     assert parse_target("mx.example.org/pop3s").port == 995
-    assert parse_target("mx:587").protocol is MailProtocol.smtp
+    assert parse_target("mx:587").protocol is AppProtocol.smtp
     assert t.expectations is not None and "basic" in t.expectations.supported_auth
     with pytest.raises(InputError):
         parse_target("mx")
@@ -294,7 +295,8 @@ def test_builtin_profiles_consistent():
     assert set(load_profile("reference").checks) <= set(hardened.checks)
     assert set(hardened.checks) == set(CHECKS)  # hardened enables every check
     for c in CHECKS.values():
-        assert c.title_en and c.title_zh and c.fix_en and c.fix_zh
+        t = texts_of(c.id)
+        assert t.title.en and t.title.zh and t.remediation.en and t.remediation.zh
 
 
 def test_committed_schema_matches_models():
@@ -338,7 +340,7 @@ def test_engine_respects_connection_limits():
         port = server.sockets[0].getsockname()[1]
         async with server:
             targets = [
-                Target(host="127.0.0.1", port=port, protocol=MailProtocol.smtp) for _ in range(20)
+                Target(host="127.0.0.1", port=port, protocol=AppProtocol.smtp) for _ in range(20)
             ]
             engine = Engine(
                 ProbeSettings(timeout=3), Limits(concurrency=64, per_host=3), NullObserver()
@@ -367,7 +369,7 @@ def test_source_address_is_used():
             engine = Engine(
                 ProbeSettings(timeout=2, source_address="127.0.0.2"), Limits(), NullObserver()
             )
-            await engine.run([Target(host="127.0.0.1", port=port, protocol=MailProtocol.smtp)])
+            await engine.run([Target(host="127.0.0.1", port=port, protocol=AppProtocol.smtp)])
 
     asyncio.run(main())
     assert seen and set(seen) == {"127.0.0.2"}
@@ -405,7 +407,7 @@ def test_results_round_trip(capsys):
         )
     back = AuditResult.model_validate_json(out)
     assert back.model_dump(mode="json") == json.loads(out)
-    assert back.endpoints[0].observations.smtp.auth_before_tls == ("NTLM", "LOGIN")
+    assert back.endpoints[0].observations.smtp.auth_before_tls() == ("NTLM", "LOGIN")
 
 
 def test_every_audit_is_stored_and_any_report_format_can_be_printed(

@@ -50,6 +50,7 @@ client_populations:
   - name: mailers
     kind: pop_imap_clients
     zone: clients
+    roles: [pop_imap_client]   # opts out of SMTP submission (the kind's default)
 """
 
 

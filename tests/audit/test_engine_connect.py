@@ -5,20 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 
+from pathsec.audit.checks.registry import evaluate
 from pathsec.audit.engine import Engine, Limits, NullObserver, stages
-from pathsec.audit.findings import evaluate
 from pathsec.audit.models import EndpointResult, Target, compact
 from pathsec.audit.profiles import load_profile
-from pathsec.probes.base import (
-    Attempt,
-    ConnectRecord,
-    Endpoint,
-    Job,
-    MailProtocol,
-    ProbeKind,
-    ProbeSettings,
-    Status,
-)
+from pathsec.probes import registry
+from pathsec.probes.interface import AppProtocol, Attempt, Job, ProbeKind, ProbeSettings, Status
+from pathsec.probes.registry import endpoint
+from pathsec.probes.runtime import ConnectRecord
 from pathsec.probes.smtp import SmtpObservation
 from pathsec.probes.tcp import from_connect
 
@@ -72,17 +66,17 @@ def _closed_port() -> int:
 
 
 def test_mail_protocols_have_no_separate_tcp_stage() -> None:
-    for proto in (MailProtocol.smtp, MailProtocol.pop3s, MailProtocol.imap):
+    for proto in (AppProtocol.smtp, AppProtocol.pop3s, AppProtocol.imap):
         first = stages(Target(host="127.0.0.1", port=2, protocol=proto))[0]
-        assert ProbeKind.tcp not in first and proto.family in first
-    # protocols whose probe does not connect through probes.base keep the tcp stage
-    assert stages(Target(host="127.0.0.1", port=2, protocol=MailProtocol.http))[0] == (
+        assert ProbeKind.tcp not in first and registry.served_by(proto) in first
+    # protocols whose probe does not connect through probes.runtime keep the tcp stage
+    assert stages(Target(host="127.0.0.1", port=2, protocol=AppProtocol.http))[0] == (
         ProbeKind.tcp,
     )
 
 
 def test_open_smtp_port_one_connection_with_tcp_observation() -> None:
-    results, accepted = _audit([Target(host="127.0.0.1", port=1, protocol=MailProtocol.smtp)])
+    results, accepted = _audit([Target(host="127.0.0.1", port=1, protocol=AppProtocol.smtp)])
     assert accepted == 1  # the smtp probe's connection only (no STARTTLS: no tls stage)
     (res,) = results
     tcp = res.observations.tcp
@@ -95,7 +89,7 @@ def test_open_smtp_port_one_connection_with_tcp_observation() -> None:
 
 def test_refused_port_is_closed_with_no_application_observation() -> None:
     port = _closed_port()
-    results, _ = _audit([Target(host="127.0.0.1", port=port, protocol=MailProtocol.smtp)])
+    results, _ = _audit([Target(host="127.0.0.1", port=port, protocol=AppProtocol.smtp)])
     (res,) = results
     tcp = res.observations.tcp
     assert tcp is not None and tcp.state == "closed" and tcp.connect_ms is None
@@ -103,7 +97,7 @@ def test_refused_port_is_closed_with_no_application_observation() -> None:
     assert tcp.transcript == ("*: connection refused",)
     assert res.observations.smtp is None and res.observations.tls is None
     assert res.status is Status.refused and res.reason == "connection refused"
-    target = Target(host="127.0.0.1", port=port, protocol=MailProtocol.smtp)
+    target = Target(host="127.0.0.1", port=port, protocol=AppProtocol.smtp)
     ids = [f.id for f in evaluate(target, res, load_profile("reference"))]
     assert ids == ["PS-TCP-001"]
 
@@ -113,8 +107,8 @@ def test_same_tcp_observation_as_the_tcp_probe() -> None:
     port = _closed_port()
     results, _ = _audit(
         [
-            Target(host="127.0.0.1", port=port, protocol=MailProtocol.smtp),
-            Target(host="127.0.0.1", port=port, protocol=MailProtocol.tcp),
+            Target(host="127.0.0.1", port=port, protocol=AppProtocol.smtp),
+            Target(host="127.0.0.1", port=port, protocol=AppProtocol.tcp),
         ]
     )
     folded, probed = (r.observations.tcp for r in results)
@@ -122,7 +116,7 @@ def test_same_tcp_observation_as_the_tcp_probe() -> None:
 
 
 def test_timeout_before_connect_is_filtered() -> None:
-    job = Job(ProbeKind.smtp, Endpoint("198.18.0.1", 25, MailProtocol.smtp))
+    job = Job(ProbeKind.smtp, endpoint("198.18.0.1", 25, AppProtocol.smtp))
     attempt = Attempt(job, Status.timeout, "no answer within the timeout")
     obs = from_connect(ConnectRecord(error=TimeoutError()), attempt)
     assert obs.state == "filtered" and obs.status is Status.timeout
@@ -134,7 +128,7 @@ def test_timeout_before_connect_is_filtered() -> None:
 
 def test_compacted_results_dump_the_same_and_stay_independent() -> None:
     """Shared field sets change no JSON, and a copy with an update touches no other model."""
-    results, _ = _audit([Target(host="127.0.0.1", port=1, protocol=MailProtocol.smtp)] * 2)
+    results, _ = _audit([Target(host="127.0.0.1", port=1, protocol=AppProtocol.smtp)] * 2)
     a, b = results
     assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__  # shared, not copied
     assert EndpointResult.model_validate_json(a.model_dump_json()) == a

@@ -256,7 +256,9 @@ CASES: dict[str, Bad] = {
         r"t\.txt(:\d+)?: .*",
         {"t.txt": b"127.0.0.1:25\n\xff\xfe\n"},
     ),
-    "targets file: is a directory": Bad(("audit", "--targets-file", "{tmp}"), r"cannot read"),
+    "targets file: is a directory": Bad(
+        ("audit", "--targets-file", "{tmp}"), r"(cannot read|is a directory)"
+    ),
 }
 
 

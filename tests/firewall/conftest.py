@@ -74,7 +74,7 @@ def flow(
     local: bool = False,
     label: str | None = None,
 ) -> Flow:
-    ports = str(port) if port is not None else str(port_range)
+    ports = str(port) if port is not None else str(port_range) if port_range else "local"
     return Flow(
         id=f"{path_id}:{src.name}>{dst.name}:{protocol or 'any'}/{ports}",
         label=label,

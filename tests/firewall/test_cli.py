@@ -141,6 +141,10 @@ def test_flows_without_protocol_need_an_explicit_choice(capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "catalog path mailbox.ccr_scr_seeding" in err
     assert "--protocol mailbox.ccr_scr_seeding=tcp|udp|both" in err
+    # one message names every flow that needs a choice; 587 is TCP and needs none
+    assert err.count("\n") == 1 and "catalog path mailbox.legacy_backup" in err
+    assert "--protocol mailbox.legacy_backup=tcp|udp|both" in err
+    assert "smtp_client_to_hub" not in err
     assert run(["firewall", str(TWO_SITES), "-t", "nftables", "--host-format", "any", *OPEN]) == 0
     out = capsys.readouterr().out
     assert "1025-65535" in out and "udp dport 1025-65535" not in out

@@ -39,7 +39,7 @@ from pathsec.firewall import Selection, Target, render
 from pathsec.firewall import iptables as ipt_module
 from pathsec.firewall.consolidate import SetNamer, consolidate_point, consolidated_points
 from pathsec.firewall.rules import enforcement_points
-from pathsec.firewall.windows_common import rpc_kind
+from pathsec.firewall.windows_common import rpc_kind, rpc_kind_of
 from pathsec.plan import build_plan
 from pathsec.plan.models import HostKind, Plan
 from pathsec.topology import load_deployment_text
@@ -164,11 +164,12 @@ def test_windows_consolidation_keeps_rpc_keywords_apart_and_exact() -> None:
     plan = flavours_plan()
     opts = options_for(plan)
     namer = SetNamer(plan)
-    for p in enforcement_points(plan, Selection(), opts):
-        c = consolidate_point(plan, p, namer, rpc_kind)
+    for p in enforcement_points(plan, Selection(), opts, hosts_only=True):
+        assert p.host is not None
+        c = consolidate_point(plan, p, namer, rpc_kind_of(p.host))
         assert_same(flow_rule_space(p.rules), model_space(c.rules), p.slug)
         for rule in c.rules:
-            assert {rpc_kind(r) for r in rule.flows} == {rule.kind}
+            assert {rpc_kind(r, p.host) for r in rule.flows} == {rule.kind}
 
 
 def test_sets_are_named_after_roles_sites_and_hosts() -> None:

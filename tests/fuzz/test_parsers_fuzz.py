@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pathsec.probes import imap, pop3, smtp
-from pathsec.probes.base import ByteStream, Conn, ProbeSettings, ProtocolError, Transcript
 from pathsec.probes.certs import certificate_facts
+from pathsec.probes.interface import ProbeSettings, ProtocolError
 from pathsec.probes.ntlm import decode_challenge
+from pathsec.probes.runtime import ByteStream, Conn
+from pathsec.probes.text import Transcript
 
 EXAMPLES = 300
 FUZZ = settings(

@@ -6,7 +6,7 @@ Each case runs ``pathsec audit`` in-process against one server and asserts that
 - memory stays bounded (tracemalloc peak of the whole run, server thread included, under
   :data:`MEMORY_CAP`, although some servers offer 100 MB);
 - the endpoint gets an error record or an observation (never a crash, exit code 0 or 1);
-- the terminal table (the audit's own and :class:`pathsec.report.table_writer.TableWriter`)
+- the terminal table (``audit -f table``, :class:`pathsec.report.table_writer.TableWriter`)
   holds no raw control character, and the HTML report no unescaped server markup.
 """
 
@@ -31,7 +31,7 @@ from cryptography.x509.oid import NameOID
 from hostile.server import HostileServer, Peer, server_context, serving
 from pathsec.audit.models import AuditResult, EndpointResult
 from pathsec.cli.main import run
-from pathsec.probes.base import Status
+from pathsec.probes.interface import Status
 from pathsec.report import ReportFormat, ReportInput, render
 from pathsec.report.table_writer import TableWriter
 
@@ -795,7 +795,7 @@ def test_job_deadline_cuts_a_server_slow_at_every_step(monkeypatch: pytest.Monke
     import pathsec.audit.engine as engine
     from pathsec.audit.engine import run_audit
     from pathsec.audit.models import Target
-    from pathsec.probes.base import ProbeSettings
+    from pathsec.probes.interface import ProbeSettings
 
     async def slow_steps(p: Peer) -> None:
         await asyncio.sleep(0.4)

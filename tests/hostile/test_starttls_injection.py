@@ -14,7 +14,7 @@ from pathlib import Path
 from hostile.server import Peer, server_context, serving
 from pathsec.audit.engine import run_audit
 from pathsec.audit.models import Target
-from pathsec.probes.base import AppProtocol, ProbeSettings
+from pathsec.probes.interface import AppProtocol, ProbeSettings
 from pathsec.probes.smtp import SmtpObservation
 
 _CTX = server_context(Path(tempfile.mkdtemp(prefix="pathsec-inject-")))
@@ -54,5 +54,5 @@ def test_plaintext_injected_after_the_go_ahead_is_discarded() -> None:
     assert isinstance(smtp, SmtpObservation)
     assert smtp.tls is not None and smtp.ehlo_after is not None
     assert "INJECTED" not in smtp.ehlo_after.keywords
-    assert smtp.auth_after_tls == ("LOGIN",)  # the real reply over TLS, not the injected one
+    assert smtp.auth_after_tls() == ("LOGIN",)  # the real reply over TLS, not the injected one
     assert any("sent before the TLS handshake discarded" in line for line in smtp.transcript)

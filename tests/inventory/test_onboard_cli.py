@@ -116,7 +116,9 @@ def test_plan_json_validates_against_plan_schema(capsys: pytest.CaptureFixture[s
 def test_examples_are_one_copy_inside_the_package() -> None:
     link = ROOT / "examples"
     assert link.is_symlink() and link.resolve() == (ROOT / "src/pathsec/examples").resolve()
-    assert {e.name for e in list_examples()} == {"small", "two-sites", "unsupported"}
+    shipped = {f.stem for f in (ROOT / "src/pathsec/examples").glob("*.yaml")}
+    assert {e.name for e in list_examples()} == shipped
+    assert {"internet-facing", "small", "two-sites", "two-sites-large", "unsupported"} <= shipped
 
 
 def test_examples_list_print_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,13 +128,13 @@ def test_examples_list_print_copy(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert rc == 0 and out == (ROOT / "examples/small.yaml").read_text("utf-8")
     rc, _, _ = cli(capsys, "examples", "-o", str(tmp_path / "ex"))
     assert rc == 0
-    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == [
-        "small.yaml",
-        "two-sites.yaml",
-        "unsupported.yaml",
-    ]
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == sorted(
+        f.name for f in (ROOT / "src/pathsec/examples").glob("*.yaml")
+    )
     rc, _, err = cli(capsys, "examples", "nope")
-    assert rc == 2 and "known: small, two-sites, unsupported" in err
+    assert (
+        rc == 2 and "known: internet-facing, small, two-sites, two-sites-large, unsupported" in err
+    )
 
 
 def test_help_texts_do_not_point_to_a_folder_a_wheel_lacks(
@@ -154,6 +156,7 @@ def test_wheel_ships_examples_collector_and_schemas(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("pathsec-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
+        "pathsec/examples/internet-facing.yaml",
         "pathsec/examples/small.yaml",
         "pathsec/examples/two-sites.yaml",
         "pathsec/examples/unsupported.yaml",

@@ -170,8 +170,8 @@ def hard_001(lab: RunningLab) -> None:
 
 
 def hard_002(lab: RunningLab) -> None:
-    for server in ("EX2007", "UM01"):
-        assert "http" not in _services(lab, server) and "https" in _services(lab, server)
+    assert "http" not in _services(lab, "EX2007") and "https" in _services(lab, "EX2007")
+    assert not {"http", "https"} & _services(lab, "UM01")  # UM web service: on the CAS
 
 
 def hard_003(lab: RunningLab) -> None:

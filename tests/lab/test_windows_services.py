@@ -35,8 +35,9 @@ from pyasn1.codec.der import decoder
 from lab.labkit import RunningLab
 from lab.test_other_services import _as_req, _sip_options
 from pathsec.lab.rpc import DC_INTERFACES, EXCHANGE_INTERFACES, NDR, dynamic_range
-from pathsec.probes.base import AppProtocol, Endpoint, ProbeSettings, Status
+from pathsec.probes.interface import AppProtocol, ProbeSettings, Status
 from pathsec.probes.kerberos import KerberosProbe
+from pathsec.probes.registry import endpoint
 from pathsec.probes.rpc import RpcObservation, RpcProbe
 from pathsec.probes.udp import UdpProbe, cldap_rootdse_request
 
@@ -141,7 +142,7 @@ def test_pathsec_rpc_probe_enumerates_the_lab(lab_default: RunningLab) -> None:
     probe = RpcProbe()
     for server, count in (("DC01", len(DC_INTERFACES)), ("EX2007", len(EXCHANGE_INTERFACES))):
         e = lab_default.ep(server, "epmap")
-        ep = Endpoint(e.address, e.port, AppProtocol.rpc, server)
+        ep = endpoint(e.address, e.port, AppProtocol.rpc, server)
         settings = ProbeSettings(timeout=5)
         attempt = asyncio.run(probe.run(probe.plan(ep, settings, {})[0], settings))
         obs = probe.fold(ep, [attempt])
@@ -165,7 +166,7 @@ def test_kerberos_over_udp_answers_krb_error_without_length_prefix(
     assert str(err["realm"]) == "CONTOSO.LOCAL"
     assert str(err["cname"]["name-string"][0]) == "nobody"
     probe = KerberosProbe()
-    ep = Endpoint(e.address, e.port, AppProtocol.kerberos_udp, "DC01", domain="contoso.local")
+    ep = endpoint(e.address, e.port, AppProtocol.kerberos_udp, "DC01", domain="contoso.local")
     settings = ProbeSettings(timeout=5)
     attempt = asyncio.run(probe.run(probe.plan(ep, settings, {})[0], settings))
     assert attempt.status is Status.ok, attempt.reason
@@ -201,7 +202,7 @@ def test_cldap_root_dse_entry_and_done_in_one_datagram(lab_default: RunningLab) 
     assert int(done["protocolOp"]["searchResDone"]["resultCode"]) == 0  # type: ignore[index]
     e = lab_default.ep("DC01", "ldap")
     probe = UdpProbe()
-    ep = Endpoint(e.address, e.port, AppProtocol.cldap, "DC01")
+    ep = endpoint(e.address, e.port, AppProtocol.cldap, "DC01")
     settings = ProbeSettings(timeout=5)
     obs = probe.fold(ep, [asyncio.run(probe.run(probe.plan(ep, settings, {})[0], settings))])
     assert obs.state == "open" and obs.protocol_reply
@@ -237,12 +238,12 @@ def test_cldap_netlogon_ping(lab_default: RunningLab) -> None:
     assert int(done["protocolOp"]["searchResDone"]["resultCode"]) == 0  # type: ignore[index]
 
 
-def test_um_web_service_401_with_exchange_iis_headers(lab_default: RunningLab) -> None:
-    e = lab_default.ep("UM01", "https")
-    plain = lab_default.ep("UM01", "http")
+def test_um_web_service_is_served_by_the_client_access_server(lab_default: RunningLab) -> None:
+    """/UnifiedMessaging/Service.asmx lives on the CAS (Get-UMVirtualDirectory), not on UM01."""
+    e = lab_default.ep("EX2007", "https")
+    plain = lab_default.ep("EX2007", "http")
     with httpx.Client(verify=False, timeout=5) as c:
         r = c.get(f"https://{e.address}:{e.port}/UnifiedMessaging/Service.asmx")
-        owa = c.get(f"https://{e.address}:{e.port}/owa/")
         clear = c.get(f"http://{plain.address}:{plain.port}/UnifiedMessaging/Service.asmx")
     assert r.status_code == 401
     assert r.headers.get_list("www-authenticate") == [
@@ -253,17 +254,19 @@ def test_um_web_service_401_with_exchange_iis_headers(lab_default: RunningLab) -
     assert r.headers["server"] == "Microsoft-IIS/7.0"
     assert r.headers["x-powered-by"] == "ASP.NET"
     assert r.headers["x-aspnet-version"] == "2.0.50727"
-    assert owa.status_code == 404  # a UM server has no Client Access virtual directories
-    assert clear.status_code == 403  # 403.4 SSL required, as on the Client Access server
+    assert clear.status_code == 403  # 403.4 SSL required
+    um = {x.service for x in lab_default.lab.endpoints if x.server == "UM01"}
+    assert not um & {"http", "https"}, "the UM server runs no web service of its own"
 
 
-def test_um_web_service_keeps_403_on_port_80_in_misconfigured(
+def test_um_web_service_takes_basic_on_port_80_in_misconfigured(
     lab_misconfigured: RunningLab,
 ) -> None:
-    """LAB-MIS-001 (Basic over HTTP) is EX2007's Client Access vdirs, not UM01's."""
-    e = lab_misconfigured.ep("UM01", "http")
+    """LAB-MIS-001 (Basic over HTTP) covers every Client Access vdir, the UM web service too."""
+    e = lab_misconfigured.ep("EX2007", "http")
     r = httpx.get(f"http://{e.address}:{e.port}/UnifiedMessaging/Service.asmx", timeout=5)
-    assert r.status_code == 403
+    assert r.status_code == 401
+    assert any(v.startswith("Basic") for v in r.headers.get_list("www-authenticate"))
 
 
 def test_sip_tls_5062_options_200(lab_default: RunningLab) -> None:

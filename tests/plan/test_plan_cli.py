@@ -113,3 +113,53 @@ def test_console_script_exit_code() -> None:
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
+
+
+ORG = str(ROOT / "examples/internet-facing.yaml")
+
+
+def test_basis_and_deviations_in_every_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", ORG, "-f", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {f["basis"] for f in data["flows"]} == {"reference", "inferred", "operational"}
+    removed = data["removed_flows"]
+    assert removed and all(f["deviation"].startswith("exceptions[") for f in removed)
+    assert not {f["id"] for f in removed} & {f["id"] for f in data["flows"]}
+
+    assert run(["plan", ORG, "-f", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {"basis", "basis note", "deviation"} <= set(rows[0])
+    gone = [r for r in rows if r["deviation"]]
+    assert {r["id"] for r in gone} == {f["id"] for f in removed}
+    ops = [r for r in rows if r["basis"] == "operational"]
+    assert ops and all(r["basis note"] for r in ops)
+
+    assert run(["plan", ORG, "-f", "markdown"]) == 0
+    md = capsys.readouterr().out
+    # Markdown escapes the parentheses of the title (pathsec.quoting.markdown)
+    assert "Removed by exceptions \\(deviations\\)" in md and "| operational |" in md
+
+    assert run(["plan", ORG]) == 0
+    table = capsys.readouterr().out
+    assert "Removed by exceptions (deviations) (3)" in table
+    assert "exceptions[0]: EdgeSync over LDAPS" in table
+
+    assert run(["plan", ORG, "--lang", "zh"]) == 0
+    assert "例外移除的流" in capsys.readouterr().out
+
+
+def test_with_operational_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(["plan", TWO, "-f", "json"]) == 0
+    plain = json.loads(capsys.readouterr().out)["flows"]
+    assert run(["plan", TWO, "-f", "json", "--with-operational"]) == 0
+    more = json.loads(capsys.readouterr().out)["flows"]
+    extra = [f for f in more if f["basis"] == "operational"]
+    assert len(more) == len(plain) + len(extra) and extra
+    assert run(["validate", TWO, "--with-operational"]) == 0
+    capsys.readouterr()
+    args = ["--protocol", "mailbox.ccr_scr_seeding=tcp", "--protocol", "mailbox.legacy_backup=tcp"]
+    assert run(["firewall", TWO, "-t", "csv", *args, "--with-operational"]) == 0
+    matrix = capsys.readouterr().out
+    assert "operational.dc_replication" in matrix
+    assert run(["firewall", TWO, "-t", "csv", *args]) == 0
+    assert "operational.dc_replication" not in capsys.readouterr().out

@@ -162,7 +162,11 @@ def test_random_and_protocolless_ports(plan_example: Callable[[str], Plan]) -> N
         (None, None, PortSpan(start=1025, end=65535))
     ]
     smtp = flows(plan, "transport.smtp_client_to_hub", "smtp-submit", "HQ-HC1")
-    assert {(f.protocol, f.port) for f in smtp} == {("tcp", 25), (None, 587)}
+    assert {(f.protocol, f.port) for f in smtp} == {("tcp", 25), ("tcp", 587)}
+    # 587 is TCP by inference (RFC 6409): the flow says so and why
+    (submission,) = [f for f in smtp if f.port == 587]
+    assert submission.basis == "inferred" and "RFC 6409" in (submission.basis_note or "")
+    assert all(f.basis == "reference" for f in smtp if f.port == 25)
 
 
 def test_cluster_and_scr(plan_example: Callable[[str], Plan]) -> None:
@@ -201,8 +205,14 @@ def test_external_bidirectional_partner(plan_example: Callable[[str], Plan]) -> 
     plan = plan_example("two-sites")
     out = flows(plan, "transport.edge_to_edge", "EDGE1", "fabrikam")
     back = flows(plan, "transport.edge_to_edge", "fabrikam", "EDGE1")
-    assert ports(out) == ports(back) == {"tcp/25", "tcp/389", "udp/389", "tcp/80"}
+    # SMTP both ways; the certificate checks (80, 389) never go to or come from the partner
+    assert ports(out) == ports(back) == {"tcp/25"}
     assert back[0].crosses == ("fw-outer",)
+    crl = flows(plan, "transport.edge_to_edge", "EDGE1", "crl-endpoints")
+    assert ports(crl) == {"tcp/389", "udp/389", "tcp/80"}
+    assert all(f.basis == "inferred" and f.crosses == ("fw-outer",) for f in crl)
+    assert not flows(plan, "transport.edge_to_edge", "crl-endpoints")
+    assert plan.host("crl-endpoints").zone == "internet"
 
 
 def test_backup_local_and_legacy(plan_example: Callable[[str], Plan]) -> None:

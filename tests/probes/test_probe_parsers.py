@@ -29,14 +29,15 @@ from scripted import (
 from pathsec.audit.engine import run_audit
 from pathsec.audit.models import EndpointResult, Target
 from pathsec.probes import imap, pop3, smtp
-from pathsec.probes.base import MailProtocol, ProbeSettings, ProtocolError, Status, clean_text
 from pathsec.probes.certs import certificate_facts
+from pathsec.probes.interface import AppProtocol, ProbeSettings, ProtocolError, Status
 from pathsec.probes.ntlm import decode_challenge
+from pathsec.probes.text import clean_text
 
 FAST = ProbeSettings(timeout=2.0)
 
 
-def probe(port: int, proto: MailProtocol, s: ProbeSettings = FAST) -> EndpointResult:
+def probe(port: int, proto: AppProtocol, s: ProbeSettings = FAST) -> EndpointResult:
     return asyncio.run(run_audit([Target(host="127.0.0.1", port=port, protocol=proto)], s))[0]
 
 
@@ -144,11 +145,11 @@ def test_smtp_probe_exchange_hub_before_and_after_starttls():
         after_tls={"EHLO": EX_EHLO_AFTER_TLS, "QUIT": b"221 2.0.0 bye\r\n"},
     )
     with serve(script) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp)
+        res = probe(port_of(srv), AppProtocol.smtp)
     o = res.observations.smtp
     assert res.status is Status.ok and o is not None
     assert o.banner.startswith("SMTPServer.testdomain.local Microsoft ESMTP MAIL Service ready")
-    assert o.auth_before_tls == ("NTLM", "LOGIN")
+    assert o.auth_before_tls() == ("NTLM", "LOGIN")
     assert o.ehlo_after is not None and not o.ehlo_after.starttls
     assert o.ehlo_after.size == 37748736
     assert o.tls is not None and o.tls.version in ("TLSv1.2", "TLSv1.3")
@@ -173,11 +174,11 @@ def test_imap_probe_exchange_securelogin():
     )
     # The STARTTLS tag placeholder is filled per line.
     with serve(script) as srv:
-        res = probe(port_of(srv), MailProtocol.imap)
+        res = probe(port_of(srv), AppProtocol.imap)
     o = res.observations.imap
     assert o is not None and o.status is Status.ok, o
     assert o.greeting == "* OK The Microsoft Exchange IMAP4 service is ready."
-    assert o.caps_before.logindisabled and o.plain_before_tls == ("NTLM", "GSSAPI")
+    assert o.caps_before.logindisabled and o.auth_before_tls() == ("NTLM", "GSSAPI")
     assert o.caps_after is not None and o.caps_after.auth == ("NTLM", "GSSAPI", "PLAIN")
 
 
@@ -193,11 +194,11 @@ def test_pop3_probe_exchange_securelogin():
         default=b"-ERR Protocol error.\r\n",
     )
     with serve(script) as srv:
-        res = probe(port_of(srv), MailProtocol.pop3)
+        res = probe(port_of(srv), AppProtocol.pop3)
     o = res.observations.pop3
     assert o is not None and o.status is Status.ok
-    assert o.plain_before_tls == ()
-    assert o.auth_after_tls == ("USER", "PLAIN")
+    assert o.auth_before_tls() == ()
+    assert o.auth_after_tls() == ("USER", "PLAIN")
 
 
 def test_implicit_tls_pop3s():
@@ -207,9 +208,9 @@ def test_implicit_tls_pop3s():
         implicit_tls=True,
     )
     with serve(script) as srv:
-        res = probe(port_of(srv), MailProtocol.pop3s)
+        res = probe(port_of(srv), AppProtocol.pop3s)
     o = res.observations.pop3
-    assert o.implicit_tls and o.tls is not None and o.auth_after_tls == ("USER", "PLAIN")
+    assert o.implicit_tls and o.tls is not None and o.auth_after_tls() == ("USER", "PLAIN")
     assert res.observations.tls.versions["TLSv1.3"] == "accepted"
 
 
@@ -222,35 +223,35 @@ def test_refused_port_is_data():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    res = probe(port, MailProtocol.smtp)
+    res = probe(port, AppProtocol.smtp)
     assert res.status is Status.refused and res.observations.tcp.state == "closed"
     assert res.observations.smtp is None
 
 
 def test_silent_server_times_out():
     with serve(Script(greeting=b"", replies={}, silent=True)) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp, ProbeSettings(timeout=0.5))
+        res = probe(port_of(srv), AppProtocol.smtp, ProbeSettings(timeout=0.5))
     assert res.status is Status.timeout
     assert res.observations.smtp.status is Status.timeout
 
 
 def test_close_after_greeting_is_reset():
     with serve(Script(greeting=b"220-partial\r\n", replies={}, close_after_greeting=True)) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp)
+        res = probe(port_of(srv), AppProtocol.smtp)
     assert res.status is Status.reset
 
 
 def test_garbage_and_oversized_lines_are_protocol_errors():
     with serve(Script(greeting=b"HTTP/1.1 400 Bad Request\r\n", replies={})) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp)
+        res = probe(port_of(srv), AppProtocol.smtp)
     assert res.status is Status.protocol_error
     with serve(Script(greeting=b"220 " + b"A" * 100_000 + b"\r\n", replies={})) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp)
+        res = probe(port_of(srv), AppProtocol.smtp)
     assert res.status is Status.protocol_error
     assert "longer than" in (res.reason or "")
     endless = b"".join(b"250-X%d\r\n" % i for i in range(500)) + b"250 END\r\n"
     with serve(Script(greeting=b"220 ok\r\n", replies={"EHLO": endless})) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp)
+        res = probe(port_of(srv), AppProtocol.smtp)
     assert res.status is Status.protocol_error
 
 
@@ -264,7 +265,7 @@ def test_tls_error_after_starttls_is_recorded():
         },
     )
     with serve(script) as srv:
-        res = probe(port_of(srv), MailProtocol.smtp)
+        res = probe(port_of(srv), AppProtocol.smtp)
     o = res.observations.smtp
     assert o.status is Status.ok and o.starttls_error
     assert res.observations.tls.session is None

@@ -18,7 +18,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scripted import make_server_context
 
-from pathsec.probes.base import ByteStream, Conn, ProbeSettings, ProtocolError, Transcript
 from pathsec.probes.certs import offer_versions
 from pathsec.probes.hello import (
     ServerHello,
@@ -26,6 +25,9 @@ from pathsec.probes.hello import (
     parse_server_hello,
     read_server_hello,
 )
+from pathsec.probes.interface import ProbeSettings, ProtocolError
+from pathsec.probes.runtime import ByteStream, Conn
+from pathsec.probes.text import Transcript
 from pathsec.probes.tls import _context, _range_context
 
 

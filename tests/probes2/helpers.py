@@ -6,7 +6,7 @@ from pathsec.audit.models import AuditResult, Target
 from pathsec.audit.profiles import load_profile
 from pathsec.audit.run import audit
 from pathsec.audit.targets import expectations_for
-from pathsec.probes.base import AppProtocol, ProbeSettings
+from pathsec.probes.interface import AppProtocol, ProbeSettings
 
 
 def target(host: str, port: int, proto: str, path_id: str | None = None, **kw) -> Target:

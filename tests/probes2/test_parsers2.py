@@ -11,10 +11,11 @@ import pytest
 
 from pathsec.audit.coverage import protocol_for
 from pathsec.plan.models import EncryptionExpectation, Flow
-from pathsec.probes.base import AppProtocol, Endpoint, ProbeSettings, ProtocolError
 from pathsec.probes.dns import queries_for
 from pathsec.probes.http import HttpProbe, vdirs_for
+from pathsec.probes.interface import AppProtocol, ProbeSettings, ProtocolError
 from pathsec.probes.kerberos import as_req, parse_reply
+from pathsec.probes.registry import endpoint
 from pathsec.probes.rpc import tcp_ports
 from pathsec.probes.udp import UdpProbe, cldap_rootdse_request, looks_like_ldap
 from probes2.helpers import ids, run, target
@@ -51,8 +52,8 @@ def test_small_helpers() -> None:
 
     def flow(proto: str | None, port: int) -> Flow:
         return Flow(
-            id="x",
-            path_id="p",
+            id=f"p.x:a>b:{proto or 'any'}/{port}",
+            path_id="p.x",
             source="a",
             source_zone="z",
             destination="b",
@@ -147,7 +148,7 @@ def endless_http() -> Iterator[int]:
 
 def test_http_body_is_capped(endless_http: int) -> None:
     probe = HttpProbe()
-    ep = Endpoint("127.0.0.1", endless_http, AppProtocol.http, path_id="client_access.owa")
+    ep = endpoint("127.0.0.1", endless_http, AppProtocol.http, path_id="client_access.owa")
     settings = ProbeSettings(timeout=3, max_reply_bytes=32 * 1024)
 
     async def go():
@@ -162,5 +163,5 @@ def test_http_body_is_capped(endless_http: int) -> None:
 
 
 def test_udp_probe_plans_one_datagram() -> None:
-    ep = Endpoint("127.0.0.1", 3343, AppProtocol.udp)
+    ep = endpoint("127.0.0.1", 3343, AppProtocol.udp)
     assert len(UdpProbe().plan(ep, ProbeSettings(), {})) == 1

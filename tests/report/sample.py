@@ -17,8 +17,8 @@ from pathsec.audit.models import (
     Text,
 )
 from pathsec.plan.models import EncryptionExpectation, Flow, HostInfo, HostKind, Plan, ZoneInfo
-from pathsec.probes.base import MailProtocol, Status
 from pathsec.probes.certs import CertificateFacts, TlsSession
+from pathsec.probes.interface import AppProtocol, Status
 from pathsec.probes.smtp import EhloInfo, SmtpObservation
 from pathsec.probes.tcp import TcpObservation
 from pathsec.probes.tls import TlsObservation
@@ -69,7 +69,7 @@ def _finding(
     title: tuple[str, str],
     host: str,
     port: int,
-    proto: MailProtocol,
+    proto: AppProtocol,
     path: str | None,
     flow: str | None,
     evidence: tuple[str, ...],
@@ -123,7 +123,7 @@ def sample_result() -> AuditResult:
         EndpointResult(
             host="edge1.example.test",
             port=25,
-            protocol=MailProtocol.smtp,
+            protocol=AppProtocol.smtp,
             path_id="transport.edge_to_edge",
             flow_id=FLOW_EDGE,
             status=Status.ok,
@@ -134,7 +134,7 @@ def sample_result() -> AuditResult:
         EndpointResult(
             host="hub1.example.test",
             port=25,
-            protocol=MailProtocol.smtp,
+            protocol=AppProtocol.smtp,
             path_id="transport.edge_to_hub",
             flow_id=FLOW_HUB,
             status=Status.ok,
@@ -150,7 +150,7 @@ def sample_result() -> AuditResult:
         EndpointResult(
             host="cas1.example.test",
             port=143,
-            protocol=MailProtocol.imap,
+            protocol=AppProtocol.imap,
             path_id="client_access.imap4",
             flow_id=FLOW_IMAP,
             status=Status.refused,
@@ -164,7 +164,7 @@ def sample_result() -> AuditResult:
         EndpointResult(
             host="cas1.example.test",
             port=110,
-            protocol=MailProtocol.pop3,
+            protocol=AppProtocol.pop3,
             path_id="client_access.pop3",
             flow_id=FLOW_POP,
             status=Status.timeout,
@@ -178,7 +178,7 @@ def sample_result() -> AuditResult:
         EndpointResult(
             host="198.51.100.7",
             port=587,
-            protocol=MailProtocol.smtp,
+            protocol=AppProtocol.smtp,
             path_id=None,
             status=Status.ok,
             observations=Observations(
@@ -196,7 +196,7 @@ def sample_result() -> AuditResult:
             ("SMTP: plain-text login offered before TLS", "SMTP:TLS 之前提供明文登录"),
             "edge1.example.test",
             25,
-            MailProtocol.smtp,
+            AppProtocol.smtp,
             "transport.edge_to_edge",
             FLOW_EDGE,
             (
@@ -210,7 +210,7 @@ def sample_result() -> AuditResult:
             ("Old TLS versions accepted", "接受旧版 TLS"),
             "edge1.example.test",
             25,
-            MailProtocol.smtp,
+            AppProtocol.smtp,
             "transport.edge_to_edge",
             FLOW_EDGE,
             ("TLSv1.0 accepted",),
@@ -221,7 +221,7 @@ def sample_result() -> AuditResult:
             ("Self-signed certificate", "自签名证书"),
             "edge1.example.test",
             25,
-            MailProtocol.smtp,
+            AppProtocol.smtp,
             "transport.edge_to_edge",
             FLOW_EDGE,
             ("=cmd|' /C calc'!A0 issuer equals subject: CN=edge1.example.test",),
@@ -235,7 +235,7 @@ def sample_result() -> AuditResult:
             ),
             "hub1.example.test",
             25,
-            MailProtocol.smtp,
+            AppProtocol.smtp,
             "transport.edge_to_hub",
             FLOW_HUB,
             ("banner: 220 hub1.example.test Microsoft ESMTP MAIL Service ready",),
@@ -246,7 +246,7 @@ def sample_result() -> AuditResult:
             ("Port closed (connection refused)", "端口关闭(连接被拒绝)"),
             "cas1.example.test",
             143,
-            MailProtocol.imap,
+            AppProtocol.imap,
             "client_access.imap4",
             FLOW_IMAP,
             ("connection refused",),
@@ -260,7 +260,7 @@ def sample_result() -> AuditResult:
             ),
             "198.51.100.7",
             587,
-            MailProtocol.smtp,
+            AppProtocol.smtp,
             None,
             None,
             ("AUTH CRAM-MD5 | `pipes` and ```fences```",),
@@ -362,7 +362,7 @@ TWO_SITES = Path(__file__).resolve().parents[2] / "examples" / "two-sites.yaml"
 
 
 def two_sites_plan() -> Plan:
-    """The plan of ``examples/two-sites.yaml`` (339 flows, 21 hosts, 6 zones)."""
+    """The plan of ``examples/two-sites.yaml`` (342 flows, 21 hosts, 6 zones)."""
     return load_plan(TWO_SITES)
 
 
@@ -384,7 +384,7 @@ def two_sites_result(plan: Plan) -> AuditResult:
             EndpointResult(
                 host=f.destination,
                 port=port,
-                protocol=MailProtocol.tcp,
+                protocol=AppProtocol.tcp,
                 path_id=f.path_id,
                 flow_id=f.id,
                 status=status,
@@ -400,7 +400,7 @@ def two_sites_result(plan: Plan) -> AuditResult:
                     ("Synthetic finding", "合成发现"),
                     f.destination,
                     port,
-                    MailProtocol.tcp,
+                    AppProtocol.tcp,
                     f.path_id,
                     f.id,
                     ("synthetic",),

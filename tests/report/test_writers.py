@@ -176,31 +176,76 @@ def test_table_is_inert_and_translated() -> None:
     assert "严重性" in zh and "有发现" in zh
 
 
+def _data_block(page: str) -> dict[str, object]:
+    m = re.search(r'<script type="application/json" id="pathsec-data">(.*?)</script>', page, re.S)
+    assert m is not None
+    return json.loads(m.group(1))  # type: ignore[no-any-return]
+
+
 def test_html_static_safety() -> None:
     page = render(ReportFormat.html, _input())
     assert HOSTILE not in page
     assert "<script>alert(1)" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert page.count("<script") == 1 and "innerHTML" not in page
+    # One script that runs, one JSON data block that does not; no markup from the script.
+    assert page.count("<script>") == 1 and page.count("<script") == 2
+    assert "innerHTML" not in page and "insertAdjacentHTML" not in page
     # Self-contained: no external resources.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "@import" not in page and "url(" not in page
     ids = set(re.findall(r'id="([^"]+)"', page))
     links = re.findall(r'<a href="#([^"]+)"', page)
     assert links and all(link in ids for link in links)
-    assert page.count('class="edge-link"') == 5  # one edge per flow
+    # The diagram is drawn from the data: every planned flow, with its status and detail.
+    data = _data_block(page)
+    flows = data["flows"]
+    assert isinstance(flows, dict)
+    assert flows["id"] == [f.id for f in sample_plan().flows]
+    assert flows["status"] == ["finding", "pass", "closed", "not_observable", "not_observable"]
+    anchors = [data["strings"][a] if a >= 0 else None for a in flows["anchor"]]  # type: ignore[index]
+    assert anchors[:4] == [a for a in anchors[:4] if a in ids] and anchors[4] is None
 
 
-def test_html_csp_allows_only_its_own_script() -> None:
-    import base64
-    import hashlib
+def test_html_data_block_cannot_close_its_script() -> None:
+    """Plan text (a plan JSON can hold anything) stays data inside the JSON block."""
+    bad = "</script><script>alert(1)</script><!-- \u2028 & >"
+    plan = sample_plan()
+    plan = plan.model_copy(
+        update={"hosts": (plan.hosts[0].model_copy(update={"name": bad}), *plan.hosts[1:])}
+    )
+    page = render(ReportFormat.html, _input(plan=plan))
+    block = re.search(r'id="pathsec-data">(.*?)</script>', page, re.S)
+    assert block is not None
+    assert "<" not in block.group(1) and "\u2028" not in block.group(1)
+    names = [h["name"] for h in _data_block(page)["hosts"]]  # type: ignore[attr-defined, index]
+    # U+2028 is a line separator: shown as its escape (pathsec.quoting.terminal)
+    assert "</script><script>alert(1)</script><!-- \\u2028 & >" in names
+    assert page.count("<script>") == 1
 
-    page = render(ReportFormat.html, _input())
-    script = re.search(r"<script>(.*?)</script>", page, re.S)
-    assert script is not None
-    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
-    assert f"script-src 'sha256-{digest}'" in page
-    assert "default-src 'none'" in page
+
+def test_html_groups_findings_per_endpoint_and_check() -> None:
+    """Five findings of one check on one endpoint, one per path: one row listing five paths."""
+    base = sample_result()
+    one = base.findings[0]
+    paths = [
+        "client_access.owa",
+        "client_access.eas",
+        "client_access.ews",
+        "client_access.oab",
+        "client_access.autodiscover",
+    ]
+    many = tuple(one.model_copy(update={"path_id": p, "flow_id": None}) for p in paths)
+    result = base.model_copy(update={"findings": (*many, *base.findings[1:])})
+    page = render(ReportFormat.html, ReportInput(result, sample_plan()))
+    rows = re.findall(
+        r'<tr data-rank="\d+" data-severity="\w+" data-id="([^"]+)"[^>]*data-count="(\d+)"', page
+    )
+    assert len(rows) == len(base.findings)  # five grouped into one, five others
+    assert rows[0] == (one.id, "5")
+    assert sum(int(n) for _, n in rows) == len(result.findings)
+    row = page[page.index(f'data-id="{one.id}"') :].split("</tr>")[0]
+    assert all(p in row for p in paths)
+    assert f'(<span id="shown-count">{len(result.findings)}</span>' in page
 
 
 @pytest.mark.parametrize("fmt", list(ReportFormat))

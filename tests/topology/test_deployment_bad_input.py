@@ -66,6 +66,95 @@ CASES = {
         "servers[0].host_firewall",
         "boolean",
     ),
+    "internet_facing on a server without Client Access": (
+        SMALL.replace(
+            "roles: [domain_controller]", "roles: [domain_controller]\n    internet_facing: true"
+        ),
+        "internet_facing: true",
+        1,
+        "servers[0].internet_facing",
+        "only Client Access servers face the internet",
+    ),
+    "publisher forwarding to a non-CAS": (
+        SMALL
+        + "publishers:\n  - name: rp1\n    zone: perimeter\n    addresses: [192.0.2.80]\n"
+        + "    publishes: [owa]\n    servers: [DC1]\n",
+        "    servers: [DC1]",
+        1,
+        "publishers[0].servers[0]",
+        "'DC1' is not a Client Access server",
+    ),
+    "publisher address outside its zone": (
+        SMALL
+        + "publishers:\n  - name: rp1\n    zone: perimeter\n    addresses: [10.1.0.80]\n"
+        + "    publishes: [owa]\n",
+        "    addresses: [10.1.0.80]",
+        1,
+        "publishers[0].addresses[0]",
+        "outside zone 'perimeter'",
+    ),
+    "unknown published service": (
+        SMALL
+        + "publishers:\n  - name: rp1\n    zone: perimeter\n    addresses: [192.0.2.80]\n"
+        + "    publishes: [owa, pop3]\n",
+        "    publishes: [owa, pop3]",
+        1,
+        "publishers[0].publishes[1]",
+        "Input should be",
+    ),
+    "internet mail through a non-Edge": (
+        SMALL + "internet_mail:\n  edges: [EX1]\n",
+        "  edges: [EX1]",
+        1,
+        "internet_mail.edges[0]",
+        "'EX1' is not an Edge Transport server",
+    ),
+    "resolver outside its zone": (
+        SMALL + "internet_mail:\n  resolvers:\n    zone: perimeter\n    addresses: [10.1.0.53]\n",
+        "    addresses: [10.1.0.53]",
+        1,
+        "internet_mail.resolvers.addresses[0]",
+        "outside zone 'perimeter'",
+    ),
+    "exception with two scopes": (
+        SMALL
+        + "exceptions:\n  - path: transport.edgesync\n    site: HQ\n"
+        + "    zones: [internal, perimeter]\n    reason: x\n",
+        "  - path: transport.edgesync",
+        1,
+        "exceptions[0]",
+        "give at most one of site, zones and servers",
+    ),
+    "exception without a reason": (
+        SMALL + "exceptions:\n  - path: transport.edgesync\n",
+        "  - path: transport.edgesync",
+        1,
+        "exceptions[0].reason",
+        "required field is missing",
+    ),
+    "exception on an unknown path": (
+        SMALL + "exceptions:\n  - path: transport.edge_sync\n    reason: typo\n",
+        "  - path: transport.edge_sync",
+        1,
+        "exceptions[0].path",
+        "unknown catalog path 'transport.edge_sync'",
+    ),
+    "exception naming an unknown host": (
+        SMALL
+        + "exceptions:\n  - path: transport.edgesync\n    servers: [EX1, EX9]\n"
+        + "    reason: x\n",
+        "    servers: [EX1, EX9]",
+        1,
+        "exceptions[0].servers[1]",
+        "unknown host 'EX9'",
+    ),
+    "name taken by the default CRL endpoints": (
+        SMALL.replace("  - name: phones\n", "  - name: crl-endpoints\n"),
+        "  - name: crl-endpoints",
+        1,
+        "client_populations[1].name",
+        "names the host Edge servers check certificate revocation against",
+    ),
     "unknown field": (
         SMALL.replace("  - name: HQ ", "  - name: HQ\n    colour: blue "),
         "colour: blue",

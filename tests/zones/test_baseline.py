@@ -85,6 +85,11 @@ def web(tmp_path: Path) -> Iterator[Web]:
         stop(w.proc)
 
 
+def _children(pid: int) -> list[str]:
+    """The child processes of ``pid`` (nginx's workers)."""
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
 def _audit(capsys, *args: str) -> tuple[int, dict]:
     rc = run(["audit", *args, "-q", "-f", "json", "--timeout", "3"])
     return rc, json.loads(capsys.readouterr().out)
@@ -108,10 +113,12 @@ def test_baseline_then_drift(web: Web, tmp_path: Path, capsys) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # reload is asynchronous: wait until it shows
         r = httpx.get(f"https://127.0.0.1:{web.port}/EWS/Exchange.asmx", verify=False)
-        if (
+        new_config = (
             "Basic" in r.headers.get("www-authenticate", "")
             or len(r.headers.get_list("www-authenticate")) > 1
-        ):
+        )
+        # ... and until the old worker has exited: it may still accept a connection
+        if new_config and len(_children(web.proc.pid)) == 1:
             break
         time.sleep(0.1)
     other = free_port()

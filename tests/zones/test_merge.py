@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from pathsec.audit.models import AuditResult, EndpointResult, Observations
 from pathsec.cli.main import run
-from pathsec.probes.base import AppProtocol, Status
+from pathsec.probes.interface import AppProtocol, Status
 
 
 def _result(zone: str, started: str, finished: str, complete: bool = True) -> AuditResult:
@@ -51,4 +52,5 @@ def test_merge_rejects_other_json(tmp_path: Path, capsys) -> None:
     bad.write_text('{"checks": []}')
     assert run(["merge", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "not an audit result" in err
+    assert len(err.splitlines()) == 1
+    assert re.search(r"x\.json:1: started: required field is missing", err)

@@ -17,11 +17,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity, Text
-from pathsec.probes.base import AppProtocol
+from pathsec.audit.checks.texts import texts_of
+from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity
+from pathsec.probes import registry
+from pathsec.probes.interface import AppProtocol, FactValue
 from pathsec.yamlfile import load_yaml_file, validate_located
-
-FactValue = str | bool | int | list[str] | None
 
 
 class BaselineEndpoint(BaseModel):
@@ -57,55 +57,10 @@ def endpoint_key(e: EndpointResult) -> str:
 
 
 def offers(e: EndpointResult) -> dict[str, FactValue]:
-    """The stable facts of one endpoint result."""
-    o = e.observations
+    """The stable facts of one endpoint result: its status and each probe's ``facts``."""
     f: dict[str, FactValue] = {"status": e.status.value}
-    if o.tcp is not None:
-        f["tcp"] = o.tcp.state
-    if o.udp is not None:
-        f["udp"] = o.udp.state
-    if o.tls is not None:
-        f["tls.accepted"] = list(o.tls.accepted)
-        cert = o.tls.session.certificate if o.tls.session else None
-        if cert is not None:
-            f["tls.subject"] = cert.subject
-            f["tls.issuer"] = cert.issuer
-            f["tls.not_after"] = str(cert.not_after)
-    if o.smtp is not None:
-        f["smtp.starttls"] = o.smtp.starttls_offered
-        f["smtp.auth_before_tls"] = list(o.smtp.auth_before_tls)
-        f["smtp.auth_after_tls"] = list(o.smtp.auth_after_tls)
-    if o.pop3 is not None:
-        f["pop3.stls"] = o.pop3.stls_offered
-        f["pop3.plain_before_tls"] = list(o.pop3.plain_before_tls)
-    if o.imap is not None:
-        f["imap.starttls"] = o.imap.starttls_offered
-        f["imap.plain_before_tls"] = list(o.imap.plain_before_tls)
-    if o.http is not None:
-        for r in o.http.responses:
-            f[f"http{r.path}.status"] = r.status
-            f[f"http{r.path}.auth"] = list(r.auth_schemes)
-            if r.location is not None:
-                f[f"http{r.path}.redirect_https"] = r.redirect_to_https
-    if o.ldap is not None and o.ldap.root_dse is not None:
-        f["ldap.sasl"] = sorted(o.ldap.root_dse.sasl_mechanisms)
-        f["ldap.starttls"] = o.ldap.starttls_performed
-        if o.ldap.sasl_after_tls is not None:
-            f["ldap.sasl_after_tls"] = sorted(o.ldap.sasl_after_tls)
-    if o.kerberos is not None:
-        f["kerberos.kdc"] = o.kerberos.kdc
-    if o.dns is not None:
-        for q in o.dns.queries:
-            f[f"dns.{q.rdtype}.{q.name}"] = q.rcode
-    if o.rpc is not None:
-        f["rpc.lookup"] = o.rpc.status.value
-    if o.smb is not None:
-        f["smb.dialects"] = sorted(d for d, ok in o.smb.dialects.items() if ok)
-        f["smb.signing_required"] = o.smb.signing_required
-        f["smb.encryption"] = o.smb.encryption
-    if o.sip is not None:
-        f["sip.status"] = o.sip.status_code
-        f["sip.server"] = o.sip.server
+    for kind, obs in e.observations.items():
+        f.update(registry.probe(kind).facts(obs))
     return f
 
 
@@ -147,26 +102,31 @@ def load_policy(path: Path) -> Policy:
 def _finding(
     id_: str,
     sev: FindingSeverity,
-    en: str,
-    zh: str,
-    fix: str,
-    fix_zh: str,
     e: BaselineEndpoint | EndpointResult,
     evidence: Sequence[str],
 ) -> Finding:
-    proto = AppProtocol(e.protocol)
+    texts = texts_of(id_)
     return Finding(
         id=id_,
         severity=sev,
-        title=Text(en=en, zh=zh),
-        remediation=Text(en=fix, zh=fix_zh),
+        title=texts.title,
+        remediation=texts.remediation,
         host=e.host,
         port=e.port,
-        protocol=proto,
+        protocol=AppProtocol(e.protocol),
         path_id=e.path_id,
         flow_id=e.flow_id if isinstance(e, EndpointResult) else None,
         from_zone=e.from_zone,
         evidence=tuple(evidence),
+    )
+
+
+def with_drift(result: AuditResult, policy: Policy) -> AuditResult:
+    """``result`` with its drift from ``policy`` added to the findings (in report order)."""
+    from pathsec.audit.run import ordered
+
+    return result.model_copy(
+        update={"findings": ordered([*result.findings, *drift(policy, result)])}
     )
 
 
@@ -181,18 +141,7 @@ def drift(policy: Policy, result: AuditResult) -> list[Finding]:
         base = known.get(key)
         now = offers(e)
         if base is None:
-            out.append(
-                _finding(
-                    "PS-DRIFT-003",
-                    FindingSeverity.info,
-                    "Drift: endpoint not in the baseline",
-                    "偏差:基线中没有该终结点",
-                    "Review it; if it is expected, record a new baseline (pathsec baseline).",
-                    "检查该终结点;如属预期,请重新记录基线(pathsec baseline)。",
-                    e,
-                    [key],
-                )
-            )
+            out.append(_finding("PS-DRIFT-003", FindingSeverity.info, e, [key]))
             continue
         changed = [
             f"{k}: {base.offers.get(k)!r} -> {now.get(k)!r}"
@@ -200,31 +149,8 @@ def drift(policy: Policy, result: AuditResult) -> list[Finding]:
             if base.offers.get(k) != now.get(k)
         ]
         if changed:
-            out.append(
-                _finding(
-                    "PS-DRIFT-001",
-                    FindingSeverity.medium,
-                    "Drift: the endpoint offers something else than in the baseline",
-                    "偏差:终结点提供的内容与基线不同",
-                    "Find out what changed (an update, a configuration change); restore the "
-                    "baseline or record a new one when the change is intended.",
-                    "查明发生了什么变化(更新、配置更改);恢复基线,或在变化属预期时记录新基线。",
-                    e,
-                    changed[:20],
-                )
-            )
+            out.append(_finding("PS-DRIFT-001", FindingSeverity.medium, e, changed[:20]))
     for key, base in known.items():
         if key not in seen:
-            out.append(
-                _finding(
-                    "PS-DRIFT-002",
-                    FindingSeverity.low,
-                    "Drift: endpoint of the baseline was not audited",
-                    "偏差:未审核基线中的终结点",
-                    "Audit the same targets and zone as the baseline, or record a new baseline.",
-                    "审核与基线相同的目标和区域,或记录新基线。",
-                    base,
-                    [key],
-                )
-            )
+            out.append(_finding("PS-DRIFT-002", FindingSeverity.low, base, [key]))
     return out

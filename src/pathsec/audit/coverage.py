@@ -17,36 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from pathsec.catalog.models import Catalog
 from pathsec.plan.models import Flow, HostInfo, HostKind, Plan
-from pathsec.probes.base import AppProtocol
-
-#: (transport, port) -> protocol spoken there.
-PORT_PROTOCOLS: dict[tuple[str, int], AppProtocol] = {
-    ("tcp", 25): AppProtocol.smtp,
-    ("tcp", 587): AppProtocol.smtp,
-    ("tcp", 465): AppProtocol.smtps,
-    ("tcp", 110): AppProtocol.pop3,
-    ("tcp", 995): AppProtocol.pop3s,
-    ("tcp", 143): AppProtocol.imap,
-    ("tcp", 993): AppProtocol.imaps,
-    ("tcp", 80): AppProtocol.http,
-    ("tcp", 443): AppProtocol.https,
-    ("tcp", 389): AppProtocol.ldap,
-    ("tcp", 3268): AppProtocol.ldap,
-    ("tcp", 50389): AppProtocol.ldap,
-    ("tcp", 636): AppProtocol.ldaps,
-    ("tcp", 3269): AppProtocol.ldaps,
-    ("tcp", 50636): AppProtocol.ldaps,
-    ("tcp", 88): AppProtocol.kerberos,
-    ("tcp", 53): AppProtocol.dns,
-    ("tcp", 135): AppProtocol.rpc,
-    ("tcp", 445): AppProtocol.smb,
-    ("tcp", 5060): AppProtocol.sip,
-    ("tcp", 5061): AppProtocol.sips,
-    ("tcp", 5062): AppProtocol.sips,
-    ("udp", 389): AppProtocol.cldap,
-    ("udp", 88): AppProtocol.kerberos_udp,
-    ("udp", 53): AppProtocol.dns_udp,
-}
+from pathsec.probes import registry
+from pathsec.probes.interface import AppProtocol
 
 SERVER_KINDS = frozenset({HostKind.server, HostKind.ip_gateway})
 
@@ -108,8 +80,8 @@ def protocol_for(flow: Flow) -> AppProtocol | None:
     if flow.port is None:
         return None
     if flow.protocol is None:  # the reference names none: try TCP (e.g. 587 submission)
-        return PORT_PROTOCOLS.get(("tcp", flow.port))
-    proto = PORT_PROTOCOLS.get((flow.protocol, flow.port))
+        return registry.protocol_at(flow.port)
+    proto = registry.protocol_at(flow.port, flow.protocol)
     if proto is None:
         return AppProtocol.tcp if flow.protocol == "tcp" else AppProtocol.udp
     return proto
@@ -120,6 +92,11 @@ _RPC_HOW = (
     "HKLM\\Software\\Microsoft\\Rpc\\Internet (KB 154596); the rpc probe on 135 lists the "
     "dynamic ports the endpoint mapper hands out and compares them with the range."
 )
+
+
+def _article(kind: str) -> str:
+    words = kind.replace("_", " ")
+    return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
 def _flow_gaps(flow: Flow, dest: HostInfo | None) -> list[tuple[str, str]]:
@@ -180,7 +157,7 @@ def _flow_gaps(flow: Flow, dest: HostInfo | None) -> list[tuple[str, str]]:
     if dest is not None and dest.kind not in SERVER_KINDS:
         gaps.append(
             (
-                f"destination {dest.name} is a {dest.kind.value.replace('_', ' ')}: nothing of "
+                f"destination {dest.name} is {_article(dest.kind.value)}: nothing of "
                 "ours listens there to probe",
                 "Check the sending server's connector or client configuration and its logs.",
             )
@@ -239,7 +216,7 @@ def dry_run(plan: Plan, catalog: Catalog, from_zone: str | None = None) -> DryRu
                 host=addr,
                 port=flow.port,
                 protocol=proto,
-                probe=(proto.family or proto).value,
+                probe=registry.served_by(proto).value,
                 from_zone=from_zone or flow.source_zone,
                 destination=dest.name,
                 flow_id=flow.id,

@@ -31,11 +31,9 @@ class LoadedPlan:
 def load_plan(path: Path) -> LoadedPlan:
     """Plan a deployment YAML, or read a plan JSON (``pathsec plan --format json``)."""
     if path.suffix.lower() == ".json":
-        try:
-            return LoadedPlan(Plan.model_validate_json(path.read_text(encoding="utf-8")), None)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(InputProblem(str(path), None, None, f"not a plan: {first}")) from None
+        from pathsec.plan.load import load_plan_json
+
+        return LoadedPlan(load_plan_json(path), None)
     from pathsec.plan import build_plan
     from pathsec.topology.loader import load_deployment
 

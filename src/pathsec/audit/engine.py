@@ -19,20 +19,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pathsec.audit.models import EndpointResult, Observations, Target, compact
-from pathsec.probes import PROBES
-from pathsec.probes.base import (
+from pathsec.audit.models import EndpointResult, Target, compact
+from pathsec.audit.observations import ObservationsBase, observations
+from pathsec.probes import registry
+from pathsec.probes.blocking import sync_pool
+from pathsec.probes.interface import (
     Attempt,
-    ConnectRecord,
     Job,
     Observation,
+    Prior,
     ProbeKind,
     ProbeSettings,
     Status,
-    clean_text,
-    record_connect,
 )
+from pathsec.probes.runtime import ConnectRecord, record_connect
 from pathsec.probes.tcp import TcpObservation, from_connect
+from pathsec.probes.text import clean_text
 
 #: Tuned with bench/bench_audit.py (RESULTS.md): 256 connections keep a loopback audit
 #: CPU-bound (512 was no faster) and need less memory.
@@ -79,19 +81,8 @@ class Limits:
 
 
 def stages(target: Target) -> tuple[tuple[ProbeKind, ...], ...]:
-    """The probe stages for a target's protocol."""
-    family = target.protocol.family
-    app = (family,) if family is not None else ()
-    if target.protocol.transport == "udp":  # no connect to test first; the probe says it all
-        return (app,)
-    if family is not None and reports_connect(family):  # its own connect is the tcp stage
-        return (app, (ProbeKind.tls, ProbeKind.ntlm))
-    return ((ProbeKind.tcp,), app, (ProbeKind.tls, ProbeKind.ntlm))
-
-
-def reports_connect(kind: ProbeKind) -> bool:
-    """True when the probe's first act is one TCP connect through ``probes.base.connect``."""
-    return bool(getattr(PROBES[kind], "reports_connect", False))
+    """The probe stages for a target's protocol (:func:`pathsec.probes.registry.stages`)."""
+    return registry.stages(target.protocol)
 
 
 class Engine:
@@ -168,7 +159,7 @@ class Engine:
         budget = self.settings.timeout * JOB_TIMEOUT_FACTOR
         try:
             async with asyncio.timeout(budget) if timed else contextlib.nullcontext():
-                return await PROBES[job.probe].run(job, self.settings)
+                return await registry.probe(job.probe).run(job, self.settings)
         except TimeoutError:
             reason = f"the dialogue took longer than {budget:g} s in all"
             return Attempt(job, Status.timeout, reason, (f"*: {reason}",), None, budget)
@@ -177,20 +168,36 @@ class Engine:
             return Attempt(job, Status.error, reason, (f"*: {reason}",))
 
     async def audit_one(self, target: Target) -> EndpointResult:
-        """Probe one endpoint through all stages; failures end up in the result."""
-        endpoint = target.endpoint()
+        """Probe one endpoint through all stages; every failure ends up in the result.
+
+        Network and peer trouble is the probes' to classify; anything else — a probe's
+        ``plan`` or ``fold`` raising, an observation that does not validate — makes this
+        endpoint's result ``status: error`` with the reason, and the run goes on.
+        """
         seen: dict[ProbeKind, Observation] = {}
+        try:
+            await self._stages(target, seen)
+            return _result(target, seen)
+        except Exception as exc:  # a pathsec bug on odd input: this endpoint's error only
+            return _failed(target, seen, exc)
+
+    async def _stages(self, target: Target, seen: dict[ProbeKind, Observation]) -> None:
+        """Run the stages of one endpoint, recording each probe's observation in ``seen``."""
+        endpoint = target.endpoint()
+        app = registry.app_probe(target.protocol)
         for stage in stages(target):
+            prior = Prior(app, dict(seen))
             planned: list[tuple[ProbeKind, Sequence[Job]]] = [
-                (kind, PROBES[kind].plan(endpoint, self.settings, seen)) for kind in stage
+                (kind, registry.probe(kind).plan(endpoint, self.settings, prior)) for kind in stage
             ]
             outcomes = iter(await self._run_stage([j for _, jobs in planned for j in jobs]))
             for kind, jobs in planned:
                 if not jobs:
                     continue
                 done = [next(outcomes) for _ in jobs]
-                seen[kind] = PROBES[kind].fold(endpoint, [a for a, _ in done])
-                if ProbeKind.tcp not in stage and reports_connect(kind):
+                probe = registry.probe(kind)
+                seen[kind] = probe.fold(endpoint, [a for a, _ in done])
+                if ProbeKind.tcp not in stage and probe.reports_connect:
                     first, record = done[0]
                     seen[ProbeKind.tcp] = tcp_seen = from_connect(record, first)
                     if tcp_seen.state != "open":  # as if the tcp stage had stopped here
@@ -198,7 +205,6 @@ class Engine:
             tcp = seen.get(ProbeKind.tcp)
             if isinstance(tcp, TcpObservation) and tcp.state != "open":
                 break
-        return _result(target, seen)
 
     async def run(self, targets: Sequence[Target]) -> list[EndpointResult]:
         """Audit every target concurrently; results keep the order of ``targets``."""
@@ -220,25 +226,49 @@ class Engine:
             self.done[i] = res
             self.observer.endpoint_done(res)
 
-        async with asyncio.TaskGroup() as tg:
-            for i, target in enumerate(targets):
-                await admit.acquire()
-                tg.create_task(one(i, target))
+        # Synchronous clients (ldap3, impacket) get a thread for every connection slot, so
+        # none waits for a thread with its timeout running (probes.blocking).
+        with sync_pool(self.limits.concurrency):
+            async with asyncio.TaskGroup() as tg:
+                for i, target in enumerate(targets):
+                    await admit.acquire()
+                    tg.create_task(one(i, target))
         self.observer.run_finished()
         return [r for r in results if r is not None]
 
 
 def _result(target: Target, seen: Mapping[ProbeKind, Observation]) -> EndpointResult:
-    obs = Observations(**{k.value: v for k, v in seen.items()})
+    obs = observations(dict(seen))
     status, reason = Status.ok, None
-    tcp = obs.tcp
+    tcp = seen.get(ProbeKind.tcp)
     if tcp is not None and tcp.status is not Status.ok:
         status, reason = tcp.status, tcp.reason
     else:
-        family = target.protocol.family
-        app = seen.get(family) if family else None
+        probe = registry.app_probe(target.protocol)
+        app = seen.get(probe.kind) if probe is not None else None
         if app is not None and app.status is not Status.ok:
             status, reason = app.status, app.reason
+    return _endpoint_result(target, obs, status, reason)
+
+
+def _failed(
+    target: Target, seen: Mapping[ProbeKind, Observation], exc: Exception
+) -> EndpointResult:
+    """The result of an endpoint whose audit hit a pathsec bug: what validates is kept."""
+    reason = clean_text(f"pathsec internal error: {type(exc).__name__}: {exc}")
+    kept: dict[ProbeKind, Observation] = {}
+    for kind, value in seen.items():
+        try:
+            observations({**kept, kind: value})
+        except Exception:  # this one does not validate: leave it out
+            continue
+        kept[kind] = value
+    return _endpoint_result(target, observations(kept), Status.error, reason)
+
+
+def _endpoint_result(
+    target: Target, obs: ObservationsBase, status: Status, reason: str | None
+) -> EndpointResult:
     result = EndpointResult(
         host=target.host,
         port=target.port,

@@ -5,24 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from pathsec.audit.models import AuditResult
-from pathsec.errors import InputError, InputProblem
+from pathsec.audit.resultfile import load_result
+from pathsec.ident import SHORT_TEXT_MAX
 
 
 def read_result(path: Path) -> AuditResult:
     """Read one results JSON (``pathsec audit --format json``); bad input is an InputError."""
-    try:
-        return AuditResult.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(InputProblem(str(path), None, None, f"cannot read: {exc}")) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or None
-        raise InputError(
-            InputProblem(str(path), None, where, f"not an audit result: {err['msg']}")
-        ) from None
+    return load_result(path)
 
 
 def merge_results(results: Sequence[AuditResult]) -> AuditResult:
@@ -37,7 +27,7 @@ def merge_results(results: Sequence[AuditResult]) -> AuditResult:
         started=min(r.started for r in results),
         finished=max(r.finished for r in results),
         complete=all(r.complete for r in results),
-        profile="+".join(profiles),
+        profile="+".join(profiles)[:SHORT_TEXT_MAX],
         endpoints=tuple(e for r in results for e in r.endpoints),
         findings=tuple(findings),
     )

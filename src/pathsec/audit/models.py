@@ -8,23 +8,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.probes.base import Endpoint, MailProtocol, Status
-from pathsec.probes.dns import DnsObservation
-from pathsec.probes.http import HttpObservation
-from pathsec.probes.imap import ImapObservation
-from pathsec.probes.kerberos import KerberosObservation
-from pathsec.probes.ldap import LdapObservation
-from pathsec.probes.ntlm import NtlmObservation
-from pathsec.probes.pop3 import Pop3Observation
-from pathsec.probes.rpc import RpcObservation
-from pathsec.probes.sip import SipObservation
-from pathsec.probes.smb import SmbObservation
-from pathsec.probes.smtp import SmtpObservation
-from pathsec.probes.tcp import TcpObservation
-from pathsec.probes.tls import TlsObservation
-from pathsec.probes.udp import UdpObservation
-
-SCHEMA_VERSION = 1
+from pathsec.audit.observations import Observations
+from pathsec.ident import (
+    DomainName,
+    FindingId,
+    FlowId,
+    HostName,
+    Name,
+    PathId,
+    Port,
+    ResultText,
+    ShortText,
+    Word,
+)
+from pathsec.probes.interface import AppProtocol, Endpoint, Status
+from pathsec.probes.registry import endpoint
 
 
 class _Frozen(BaseModel):
@@ -51,47 +49,45 @@ class Expectations(_Frozen):
 
     encryption_supported: bool
     encryption_by_default: bool | Literal["conditional"]
-    default_auth: tuple[str, ...]
-    supported_auth: tuple[str, ...]
+    default_auth: tuple[Word, ...]
+    supported_auth: tuple[Word, ...]
 
 
 class Target(_Frozen):
     """One endpoint to audit, with the catalog path it serves and what to expect there."""
 
-    host: str
-    port: int = Field(ge=1, le=65535)
-    protocol: MailProtocol
-    path_id: str | None = None
+    host: HostName
+    port: Port
+    protocol: AppProtocol
+    path_id: PathId | None = None
     expectations: Expectations | None = None
-    server_name: str | None = Field(
+    server_name: HostName | None = Field(
         default=None, description="Name for SNI and the hostname check (default: host)."
     )
-    flow_id: str | None = None
+    flow_id: FlowId | None = None
     trusted_source: bool = Field(
         default=False, description="The audited source zone is trusted (NTLM disclosure check)."
     )
-    domain: str | None = Field(
+    domain: DomainName | None = Field(
         default=None, description="Active Directory domain (DNS SOA/SRV, Kerberos realm)."
     )
-    rpc_range: tuple[int, int] | None = Field(
+    rpc_range: tuple[Port, Port] | None = Field(
         default=None, description="Configured RPC dynamic port range of the host (KB 154596)."
     )
     expect: Literal["open", "closed"] = Field(
         default="open",
         description="closed: the plan keeps this port closed to the audited zone.",
     )
-    from_zone: str | None = Field(default=None, description="The zone audited from.")
-    dial_port: int | None = Field(
+    from_zone: Name | None = Field(default=None, description="The zone audited from.")
+    dial_port: Port | None = Field(
         default=None,
-        ge=1,
-        le=65535,
         description="Port actually connected to when the service listens elsewhere than "
         "``port`` (deployment ``listen_ports``); results still report ``port``.",
     )
 
     def endpoint(self) -> Endpoint:
         """The probe-level endpoint (it dials ``dial_port`` when one is set)."""
-        return Endpoint(
+        return endpoint(
             self.host,
             self.dial_port or self.port,
             self.protocol,
@@ -101,71 +97,52 @@ class Target(_Frozen):
         )
 
 
-class Observations(_Frozen):
-    """Each probe's observation of one endpoint (absent: the probe did not run)."""
-
-    tcp: TcpObservation | None = None
-    tls: TlsObservation | None = None
-    smtp: SmtpObservation | None = None
-    pop3: Pop3Observation | None = None
-    imap: ImapObservation | None = None
-    ntlm: NtlmObservation | None = None
-    http: HttpObservation | None = None
-    ldap: LdapObservation | None = None
-    kerberos: KerberosObservation | None = None
-    dns: DnsObservation | None = None
-    rpc: RpcObservation | None = None
-    smb: SmbObservation | None = None
-    sip: SipObservation | None = None
-    udp: UdpObservation | None = None
-
-
 class EndpointResult(_Frozen):
     """Everything observed at one endpoint."""
 
-    host: str
-    port: int
-    protocol: MailProtocol
-    path_id: str | None
-    flow_id: str | None = None
+    host: HostName
+    port: Port
+    protocol: AppProtocol
+    path_id: PathId | None
+    flow_id: FlowId | None = None
     expect: Literal["open", "closed"] = "open"
-    from_zone: str | None = None
+    from_zone: Name | None = None
     status: Status
-    reason: str | None = None
+    reason: ResultText | None = None
     observations: Observations
 
 
 class Text(_Frozen):
     """A message in English and Chinese."""
 
-    en: str
-    zh: str
+    en: ResultText
+    zh: ResultText
 
 
 class Finding(_Frozen):
     """One deviation of an endpoint from the profile."""
 
-    id: str = Field(pattern=r"^PS-[A-Z0-9]+-[0-9]{3}$")
+    id: FindingId
     severity: FindingSeverity
     title: Text
     remediation: Text
-    host: str
-    port: int
-    protocol: MailProtocol
-    path_id: str | None
-    flow_id: str | None = None
-    from_zone: str | None = None
-    evidence: tuple[str, ...]
+    host: HostName
+    port: Port
+    protocol: AppProtocol
+    path_id: PathId | None
+    flow_id: FlowId | None = None
+    from_zone: Name | None = None
+    evidence: tuple[ResultText, ...]
 
 
 class AuditResult(_Frozen):
     """The results JSON of ``pathsec audit --format json``."""
 
     schema_version: Literal[1] = 1
-    started: str
-    finished: str
+    started: ShortText
+    finished: ShortText
     complete: bool = Field(description="False when the run was cut short.")
-    profile: str
+    profile: ShortText
     endpoints: tuple[EndpointResult, ...]
     findings: tuple[Finding, ...]
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.audit.models import FindingSeverity
 from pathsec.errors import InputError, InputProblem
+from pathsec.ident import ShortText
 from pathsec.yamlfile import load_yaml_file, load_yaml_text, validate_located
 
 BUILTIN = ("reference", "hardened")
@@ -20,7 +21,7 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: ShortText = Field(min_length=1)
     description: str = ""
     min_tls_version: Literal["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"] = "TLSv1.0"
     min_rsa_bits: int = Field(default=1024, ge=512, le=16384)
@@ -30,7 +31,7 @@ class Profile(BaseModel):
 
 
 def _validate(doc_file: str, doc: object) -> Profile:
-    from pathsec.audit.findings import CHECKS
+    from pathsec.audit.checks.registry import CHECKS
     from pathsec.yamlfile import LocatedYaml
 
     assert isinstance(doc, LocatedYaml)

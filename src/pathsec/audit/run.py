@@ -11,13 +11,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from pathsec.audit.checks.registry import grade
 from pathsec.audit.engine import AuditObserver, Engine, Limits, NullObserver, loop_factory
-from pathsec.audit.findings import evaluate
-from pathsec.audit.models import AuditResult, FindingSeverity, Target
+from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity, Target
 from pathsec.audit.profiles import Profile
 from pathsec.gctune import batched_gc
 from pathsec.jsontext import escape_controls
-from pathsec.probes.base import ProbeSettings
+from pathsec.probes.interface import ProbeSettings, Status
 
 
 def _now() -> str:
@@ -90,19 +90,29 @@ def _audit(
     except (KeyboardInterrupt, asyncio.CancelledError):
         if not stopped:
             stopped.append(signal.SIGINT)
-    done = sorted(engine.done.items())
-    results = [r for _, r in done]
-    findings = [f for i, r in done for f in evaluate(targets[i], r, profile)]
-    findings.sort(key=lambda f: (-f.severity.rank, f.host, f.port, f.id))
+    results: list[EndpointResult] = []
+    findings: list[Finding] = []
+    for i, r in sorted(engine.done.items()):
+        graded, errors = grade(targets[i], r, profile)
+        if errors:  # a check's bug: this endpoint is not fully graded, and says so
+            reason = f"pathsec internal error in check {'; '.join(errors)}"
+            r = r.model_copy(update={"status": Status.error, "reason": reason})
+        results.append(r)
+        findings += graded
     result = AuditResult(
         started=started,
         finished=_now(),
         complete=not stopped and len(results) == len(targets),
         profile=profile.name,
         endpoints=tuple(results),
-        findings=tuple(findings),
+        findings=ordered(findings),
     )
     return result, (int(stopped[0]) if stopped else None)
+
+
+def ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Findings in report order: most severe first, then by host, port and id."""
+    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.host, f.port, f.id)))
 
 
 def worst(result: AuditResult) -> FindingSeverity | None:

@@ -8,65 +8,11 @@ from pathlib import Path
 from pathsec.audit.models import Expectations, Target
 from pathsec.catalog import Catalog, load_builtin
 from pathsec.errors import InputError, InputProblem
-from pathsec.probes.base import MailProtocol, is_ip
-
-#: Default port of each protocol.
-DEFAULT_PORTS: dict[MailProtocol, int] = {
-    MailProtocol.smtp: 25,
-    MailProtocol.smtps: 465,
-    MailProtocol.pop3: 110,
-    MailProtocol.pop3s: 995,
-    MailProtocol.imap: 143,
-    MailProtocol.imaps: 993,
-    MailProtocol.http: 80,
-    MailProtocol.https: 443,
-    MailProtocol.ldap: 389,
-    MailProtocol.ldaps: 636,
-    MailProtocol.kerberos: 88,
-    MailProtocol.kerberos_udp: 88,
-    MailProtocol.dns: 53,
-    MailProtocol.dns_udp: 53,
-    MailProtocol.rpc: 135,
-    MailProtocol.smb: 445,
-    MailProtocol.sip: 5060,
-    MailProtocol.sips: 5061,
-    MailProtocol.cldap: 389,
-}
-
-#: Protocol of each well-known port, used when a target names none.
-PORT_PROTOCOLS: dict[int, MailProtocol] = {
-    25: MailProtocol.smtp,
-    587: MailProtocol.smtp,
-    465: MailProtocol.smtps,
-    110: MailProtocol.pop3,
-    995: MailProtocol.pop3s,
-    143: MailProtocol.imap,
-    993: MailProtocol.imaps,
-    80: MailProtocol.http,
-    443: MailProtocol.https,
-    389: MailProtocol.ldap,
-    3268: MailProtocol.ldap,
-    50389: MailProtocol.ldap,
-    636: MailProtocol.ldaps,
-    3269: MailProtocol.ldaps,
-    50636: MailProtocol.ldaps,
-    88: MailProtocol.kerberos,
-    53: MailProtocol.dns,
-    135: MailProtocol.rpc,
-    445: MailProtocol.smb,
-    5060: MailProtocol.sip,
-    5061: MailProtocol.sips,
-}
-
-#: Catalog path of ad-hoc targets: the client-facing path of each protocol.
-CLIENT_PATHS: dict[MailProtocol, str] = {
-    MailProtocol.smtp: "transport.smtp_client_to_hub",
-    MailProtocol.smtps: "transport.smtp_client_to_hub",
-    MailProtocol.pop3: "client_access.pop3",
-    MailProtocol.pop3s: "client_access.pop3",
-    MailProtocol.imap: "client_access.imap4",
-    MailProtocol.imaps: "client_access.imap4",
-}
+from pathsec.ident import HOSTNAME_MAX, HOSTNAME_PATTERN, check_address
+from pathsec.probes import registry
+from pathsec.probes.interface import AppProtocol
+from pathsec.probes.runtime import is_ip
+from pathsec.yamlfile import MAX_YAML_BYTES, read_text_file
 
 _TARGET = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:/\[\]]+))(?::(?P<port>[0-9]{1,5}))?"
@@ -102,12 +48,19 @@ def parse_target(
     host = m.group("v6") or m.group("host")
     if m.group("v6") and not (is_ip(host) and ":" in host):
         raise bad(f"[{host}] is not an IPv6 address")
-    proto: MailProtocol | None = None
+    if len(host) > HOSTNAME_MAX or not re.match(HOSTNAME_PATTERN, host):
+        raise bad("a host is a DNS name or an IP address (letters, digits, '.', '-', '_')")
+    if is_ip(host):
+        try:
+            check_address(host)  # 0.0.0.0, :: and multicast would dial this machine or many
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+    proto: AppProtocol | None = None
     if m.group("proto"):
         try:
-            proto = MailProtocol(m.group("proto").lower())
+            proto = AppProtocol(m.group("proto").lower())
         except ValueError:
-            names = ", ".join(p.value for p in MailProtocol)
+            names = ", ".join(p.value for p in AppProtocol)
             raise bad(f"unknown protocol (use one of: {names})") from None
     port: int | None = int(m.group("port")) if m.group("port") else None
     if port is not None and not 1 <= port <= 65535:
@@ -115,14 +68,15 @@ def parse_target(
     if proto is None:
         if port is None:
             raise bad("give a port or a protocol")
-        if port not in PORT_PROTOCOLS:
+        proto = registry.protocol_at(port)
+        if proto is None:
             raise bad(f"no protocol is known for port {port}; add /smtp, /imap, /pop3s …")
-        proto = PORT_PROTOCOLS[port]
+    speaks = registry.speaks(proto)
     if port is None:
-        if proto not in DEFAULT_PORTS:
+        if speaks.default_port is None:
             raise bad(f"protocol {proto.value} has no default port; give one")
-        port = DEFAULT_PORTS[proto]
-    path_id = CLIENT_PATHS.get(proto)
+        port = speaks.default_port
+    path_id = speaks.client_path
     return Target(
         host=host,
         port=port,
@@ -134,10 +88,7 @@ def parse_target(
 
 def read_targets_file(path: Path, catalog: Catalog | None = None) -> list[Target]:
     """One target per line; blank lines and ``#`` comments are ignored."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(InputProblem(str(path), None, None, f"cannot read: {exc}")) from None
+    text = read_text_file(path, MAX_YAML_BYTES)  # bounded, one-line errors
     out: list[Target] = []
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()

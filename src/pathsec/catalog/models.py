@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pathsec.ident import Description, PathId, ShortText, Token
+from pathsec.ident import Port as IdentPort
+
 
 class Frozen(BaseModel):
     """Base for catalog models: immutable, unknown fields rejected."""
@@ -26,6 +29,8 @@ class Section(StrEnum):
     mailbox = "mailbox"
     client_access = "client_access"
     unified_messaging = "unified_messaging"
+    #: Flows an administrator needs that the reference does not list (``Catalog.operational``).
+    operational = "operational"
 
 
 class Role(StrEnum):
@@ -50,6 +55,7 @@ class Role(StrEnum):
     backup = "backup"
     admin = "admin"
     cluster_node = "cluster_node"
+    dns_resolver = "dns_resolver"
 
 
 ROLE_DESCRIPTIONS: dict[Role, tuple[str, str]] = {
@@ -84,6 +90,10 @@ ROLE_DESCRIPTIONS: dict[Role, tuple[str, str]] = {
     Role.backup: ("Backup server or agent", "备份服务器"),
     Role.admin: ("Administrator workstation", "管理员工作站"),
     Role.cluster_node: ("Node of a Mailbox cluster (CCR/SCR)", "群集节点 (CCR/SCR)"),
+    Role.dns_resolver: (
+        "DNS resolver an Edge Transport server uses",
+        "边缘传输服务器使用的 DNS 解析器",
+    ),
 }
 
 
@@ -152,28 +162,32 @@ class BasisKind(StrEnum):
 
     source = "source"
     english_original = "english_original"
+    #: The Exchange 2010 edition of the reference (Exchange Network Port Reference), same row.
+    exchange_2010_edition = "exchange_2010_edition"
     inferred = "inferred"
+    #: Beyond the reference: a flow administrators need, with its KB or TechNet reference.
+    operational = "operational"
 
 
 class Text(Frozen):
     """A statement in both languages."""
 
-    zh: str | None = None
-    en: str
+    zh: Description | None = None
+    en: Description
 
 
 class Name(Frozen):
     """The name of a data path: the Chinese of the seed verbatim, and English."""
 
-    zh: str
-    en: str
+    zh: ShortText = Field(min_length=1)
+    en: ShortText = Field(min_length=1)
 
 
 class Basis(Frozen):
     """How a value was established; ``reason`` is required unless it is read from the seed."""
 
     kind: BasisKind
-    reason: str | None = None
+    reason: Description | None = None
 
     @model_validator(mode="after")
     def _reason_needed(self) -> Basis:
@@ -182,21 +196,63 @@ class Basis(Frozen):
         return self
 
 
+class Direction(StrEnum):
+    """Which way a port of a path is opened."""
+
+    #: As the path: source to destination, and back where the path is bidirectional.
+    both = "both"
+    #: Only from the path's source role outwards, never towards it.
+    outbound = "outbound"
+
+
+class Towards(StrEnum):
+    """Whom a port of a path reaches."""
+
+    destination = "destination"
+    #: The certificate revocation (CRL) distribution points of the peer's certificate.
+    certificate_revocation = "certificate_revocation"
+
+
+class PortDirection(Frozen):
+    """How a port of a path is read: its direction and whom it reaches, with the basis."""
+
+    direction: Direction
+    towards: Towards = Towards.destination
+    quote_zh: Description = Field(
+        min_length=1, description="The seed's words the reading rests on."
+    )
+    basis: Basis
+
+
 class Port(Frozen):
     """One port of a path: a number or a range kind, with the label the source attaches."""
 
     protocol: Protocol | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: IdentPort | None = None
     range: PortRange | None = None
-    label: str | None = None
-    rule: str | None = Field(
+    label: ShortText | None = None
+    rule: Token | None = Field(
         default=None, description="Rule id when the port comes from a note, not the table cell."
+    )
+    protocol_basis: Basis | None = Field(
+        default=None,
+        description="How the protocol was established where the seed names none (null: read "
+        "from the seed, or none given).",
+    )
+    direction: PortDirection | None = Field(
+        default=None,
+        description="Direction and target of this port when they differ from the path's "
+        "(null: as the path).",
     )
 
     @model_validator(mode="after")
     def _number_or_range(self) -> Port:
         if (self.port is None) == (self.range is None):
             raise ValueError("give exactly one of 'port' and 'range'")
+        if self.protocol_basis is not None and (
+            self.protocol is None or self.protocol_basis.kind is BasisKind.source
+        ):
+            raise ValueError("protocol_basis explains a protocol the seed does not name")
         return self
 
     def display(self) -> str:
@@ -210,10 +266,10 @@ class Port(Frozen):
 class Condition(Frozen):
     """A condition attached to a path or a cell, optionally changing the default auth."""
 
-    id: str
-    en: str
-    zh: str | None = None
-    rule: str | None = None
+    id: Token
+    en: Description
+    zh: Description | None = None
+    rule: Token | None = None
     default_auth: tuple[Auth, ...] | None = Field(
         default=None, description="Default authentication when the condition holds."
     )
@@ -225,8 +281,12 @@ class Encryption(Frozen):
     supported: bool
     mechanisms: tuple[Mechanism, ...] = ()
     by_default: bool | Literal["conditional"]
-    supported_raw: str | None = Field(default=None, description="Seed cell; null when dropped.")
-    by_default_raw: str | None = Field(default=None, description="Seed cell; null when dropped.")
+    supported_raw: ShortText | None = Field(
+        default=None, description="Seed cell; null when dropped."
+    )
+    by_default_raw: ShortText | None = Field(
+        default=None, description="Seed cell; null when dropped."
+    )
     supported_basis: Basis
     by_default_basis: Basis
     conditions: tuple[Condition, ...] = ()
@@ -254,30 +314,42 @@ class Encryption(Frozen):
 class DataPath(Frozen):
     """One row of the reference's tables."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+    id: PathId
     section: Section
-    index: int = Field(ge=1, description="1-based position of the row in its table.")
+    index: int = Field(ge=1, le=10_000, description="1-based position of the row in its table.")
     name: Name
     source_role: Role
     destination_role: Role
     scope: Scope
     bidirectional: bool = False
     ports: tuple[Port, ...] = Field(min_length=1)
-    ports_raw: str
+    ports_raw: ShortText
     default_auth: tuple[Auth, ...] = Field(min_length=1)
-    default_auth_raw: str
+    default_auth_raw: ShortText
     supported_auth: tuple[Auth, ...] = Field(min_length=1)
-    supported_auth_raw: str
+    supported_auth_raw: ShortText
     encryption: Encryption
     conditions: tuple[Condition, ...] = ()
     notes: tuple[Text, ...] = ()
-    rules: tuple[str, ...] = ()
+    rules: tuple[Token, ...] = ()
+    destination_basis: Basis | None = Field(
+        default=None,
+        description="Where the seed names no destination: how the destination role was chosen.",
+    )
+    basis: Basis | None = Field(
+        default=None,
+        description="Rows beyond the reference (section 'operational'): kind operational and "
+        "the KB or TechNet reference.",
+    )
 
     @model_validator(mode="after")
     def _default_within_supported(self) -> DataPath:
         missing = set(self.default_auth) - set(self.supported_auth)
         if missing:
             raise ValueError(f"default_auth not in supported_auth: {sorted(missing)}")
+        operational = self.section is Section.operational
+        if operational != (self.basis is not None and self.basis.kind is BasisKind.operational):
+            raise ValueError("a path has basis 'operational' exactly when its section is")
         return self
 
 
@@ -295,27 +367,29 @@ class RuleKind(StrEnum):
 class Rule(Frozen):
     """One rule stated in the prose notes of the reference."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: Token
     section: Section | None = None
     kind: RuleKind
-    quote_zh: str
-    statement_en: str
+    quote_zh: Description
+    statement_en: Description
     severity: Literal["error", "warning", "info"] | None = Field(
         default=None, description="For topology rules: how a violation is graded."
     )
-    paths: tuple[str, ...] = ()
+    paths: tuple[PathId, ...] = ()
     ports: tuple[Port, ...] = ()
-    references: tuple[str, ...] = Field(default=(), description="KB articles or documents cited.")
+    references: tuple[ShortText, ...] = Field(
+        default=(), description="KB articles or documents cited."
+    )
 
 
 class SourceInfo(Frozen):
     """Bibliographic data of the reference the catalog encodes."""
 
-    title_zh: str
-    title_en: str
-    product: str
-    last_modified: str
-    english_original: str
+    title_zh: ShortText
+    title_en: ShortText
+    product: ShortText
+    last_modified: ShortText
+    english_original: ShortText
 
 
 class Catalog(Frozen):
@@ -325,10 +399,21 @@ class Catalog(Frozen):
     source: SourceInfo
     paths: tuple[DataPath, ...]
     rules: tuple[Rule, ...]
+    operational: tuple[DataPath, ...] = Field(
+        default=(),
+        description="Flows beyond the reference that administrators need (section "
+        "'operational', basis 'operational'); planned only on request, always labelled.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
-        path_ids = [p.id for p in self.paths]
+        for p in self.paths:
+            if p.section is Section.operational:
+                raise ValueError(f"path {p.id}: operational rows belong under 'operational'")
+        for p in self.operational:
+            if p.section is not Section.operational:
+                raise ValueError(f"operational row {p.id}: section must be 'operational'")
+        path_ids = [p.id for p in (*self.paths, *self.operational)]
         rule_ids = [r.id for r in self.rules]
         for kind, ids in (("path", path_ids), ("rule", rule_ids)):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -336,7 +421,7 @@ class Catalog(Frozen):
                 raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
         known_rules = set(rule_ids)
         known_paths = set(path_ids)
-        for p in self.paths:
+        for p in (*self.paths, *self.operational):
             refs = list(p.rules) + [c.rule for c in p.conditions if c.rule]
             refs += [c.rule for c in p.encryption.conditions if c.rule]
             refs += [pt.rule for pt in p.ports if pt.rule]
@@ -350,8 +435,8 @@ class Catalog(Frozen):
         return self
 
     def path(self, path_id: str) -> DataPath:
-        """Return the path with ``path_id`` or raise KeyError."""
-        for p in self.paths:
+        """Return the path (reference or operational row) with ``path_id`` or raise KeyError."""
+        for p in (*self.paths, *self.operational):
             if p.id == path_id:
                 return p
         raise KeyError(path_id)

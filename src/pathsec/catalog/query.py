@@ -60,5 +60,10 @@ def _text_matches(path: DataPath, needle: str) -> bool:
 
 
 def select(catalog: Catalog, flt: PathFilter) -> list[DataPath]:
-    """The paths of ``catalog`` that match ``flt``, in source order."""
-    return [p for p in catalog.paths if flt.matches(p)]
+    """The paths of ``catalog`` that match ``flt``, in source order.
+
+    The reference's rows only, unless ``flt.section`` is ``operational``: then the rows
+    beyond the reference (never mixed with the reference's).
+    """
+    rows = catalog.operational if flt.section is Section.operational else catalog.paths
+    return [p for p in rows if flt.matches(p)]

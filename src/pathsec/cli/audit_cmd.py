@@ -1,4 +1,7 @@
-"""``pathsec audit``: probe mail endpoints and report findings against a profile."""
+"""``pathsec audit``: probe endpoints and report findings against a profile.
+
+Options in, library calls (:mod:`pathsec.audit`), one report writer out; nothing else.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +15,20 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from pathsec.atomic import write_atomic
+from pathsec.audit.assemble import assemble
 from pathsec.audit.engine import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, Limits
-from pathsec.audit.models import AuditResult, EndpointResult, FindingSeverity, Target
+from pathsec.audit.models import AuditResult, EndpointResult, FindingSeverity
 from pathsec.audit.profiles import load_profile
 from pathsec.audit.run import audit_or_stop, result_json, worst
-from pathsec.audit.targets import parse_target, read_targets_file
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem, PathsecError
 from pathsec.exitcodes import ExitCode
-from pathsec.plan.models import Plan
-from pathsec.probes.base import ProbeSettings, clean_text
+from pathsec.ident import DomainName, check_option
+from pathsec.probes.interface import ProbeSettings
+from pathsec.probes.text import clean_text
+from pathsec.quoting import terminal
 from pathsec.report import ReportFormat, ReportInput, render
-
-#: Output formats of the audit: every report format (table, json, sarif, junit, markdown,
-#: csv, html); table and json are rendered here, the others by :mod:`pathsec.report`.
-AuditFormat = ReportFormat
 
 
 class RichObserver:
@@ -59,19 +60,6 @@ class RichObserver:
         self.progress.stop()
 
 
-def _deployment_targets(
-    path: Path, from_zone: str | None = None, domain: str | None = None
-) -> tuple[list[Target], Plan]:
-    """Plan the deployment file (or read a plan JSON); every planned flow becomes a target."""
-    from pathsec.audit.deployment import deployment_targets, load_plan
-
-    loaded = load_plan(path)
-    targets = deployment_targets(loaded, from_zone, domain)
-    if not targets:
-        raise InputError(InputProblem(str(path), None, None, "the plan has no flow to audit"))
-    return targets, loaded.plan
-
-
 def _store(result: AuditResult, db: str | None) -> None:
     """Keep the run in the history (``pathsec history``); a store failure is a warning only."""
     from pathsec.store import save_run
@@ -79,12 +67,14 @@ def _store(result: AuditResult, db: str | None) -> None:
     try:
         run_id = save_run(result, db)
     except PathsecError as exc:
-        err_console().print(f"pathsec: warning: run not stored in the history: {exc}", markup=False)
+        err_console().print(
+            f"pathsec: warning: run not stored in the history: {terminal(exc)}", markup=False
+        )
         return
     err_console().print(f"stored as run {run_id} (pathsec history, pathsec diff)", markup=False)
 
 
-def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path | None) -> None:
+def _dry_run(path: Path, from_zone: str | None, fmt: ReportFormat, output: Path | None) -> None:
     """Print what the audit would do, send nothing."""
     from pathsec.audit.deployment import load_plan, plan_dry_run
 
@@ -92,10 +82,10 @@ def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path |
     text = run.model_dump_json(indent=2) + "\n"
     if output is not None:
         write_atomic(output, text)
-    if fmt is AuditFormat.json:
+    if fmt is ReportFormat.json:
         emit(text)
         return
-    if fmt is not AuditFormat.table:
+    if fmt is not ReportFormat.table:
         raise InputError(InputProblem("--format", None, None, "--dry-run prints table or json"))
     emit(
         Tabular(
@@ -123,80 +113,10 @@ def _dry_run(path: Path, from_zone: str | None, fmt: AuditFormat, output: Path |
     )
 
 
-def _banner(e: EndpointResult) -> str:
-    """A one-line summary of what the application probe saw."""
-    o = e.observations
-    if o.smtp is not None:
-        return o.smtp.banner or ""
-    if o.pop3 is not None:
-        return o.pop3.banner or ""
-    if o.imap is not None:
-        return o.imap.greeting or ""
-    if o.http is not None:
-        return " ".join(
-            f"{r.path} {r.status}{' ' + ','.join(r.auth_schemes) if r.auth_schemes else ''}"
-            for r in o.http.responses
-        )
-    if o.ldap is not None and o.ldap.root_dse is not None:
-        r = o.ldap.root_dse
-        return f"{r.dns_host_name or r.vendor_name or 'rootDSE'} SASL {' '.join(r.sasl_mechanisms)}"
-    if o.kerberos is not None and o.kerberos.kdc:
-        return f"KDC: {o.kerberos.error_name} (realm {o.kerberos.server_realm})"
-    if o.dns is not None:
-        return " ".join(f"{q.rdtype} {q.name} {q.rcode}" for q in o.dns.queries)
-    if o.rpc is not None and o.rpc.status.value == "ok":
-        return f"{o.rpc.entries} endpoints, TCP {' '.join(map(str, o.rpc.tcp_ports[:8]))}"
-    if o.smb is not None:
-        dialects = " ".join(d for d, ok in o.smb.dialects.items() if ok)
-        return f"SMB {dialects}; signing required: {o.smb.signing_required}"
-    if o.sip is not None:
-        return f"{o.sip.status_line or ''} {o.sip.server or o.sip.user_agent or ''}".strip()
-    if o.udp is not None:
-        return f"UDP {o.udp.state}"
-    return ""
-
-
-def _rows(result: AuditResult, lang: Lang) -> tuple[Tabular, Tabular]:
-    ep_rows = []
-    for e in result.endpoints:
-        o = e.observations
-        family = e.protocol.family
-        app = getattr(o, family.value, None) if family is not None else None
-        banner = _banner(e)
-        tls = ", ".join(o.tls.accepted) if o.tls is not None else ""
-        ep_rows.append(
-            [
-                clean_text(f"{e.host}:{e.port}/{e.protocol.value}"),
-                e.path_id or "",
-                e.status.value + (f": {clean_text(e.reason)}" if e.reason else ""),
-                clean_text(banner, 80),
-                tls,
-                "yes" if app is not None and app.status.value == "ok" else "",
-            ]
-        )
-    endpoints = Tabular(
-        ["endpoint", "path", "status", "banner", "TLS accepted", "dialogue"],
-        ep_rows,
-        title=f"Endpoints (profile {result.profile})",
-    )
-    f_rows = [
-        [
-            f.id,
-            f.severity.value,
-            clean_text(f"{f.host}:{f.port}/{f.protocol.value}"),
-            f.title.zh if lang is Lang.zh else f.title.en,
-            "\n".join(clean_text(x, 160) for x in f.evidence[:4]),
-        ]
-        for f in result.findings
-    ]
-    findings = Tabular(["id", "severity", "endpoint", "finding", "evidence"], f_rows, "Findings")
-    return endpoints, findings
-
-
 def audit_command(
     deployment: Annotated[
         Path | None,
-        typer.Argument(help="Deployment YAML: audit each planned mail flow (needs the planner)."),
+        typer.Argument(help="Deployment YAML or plan JSON: audit every planned flow."),
     ] = None,
     target: Annotated[
         list[str] | None,
@@ -212,8 +132,8 @@ def audit_command(
         FindingSeverity,
         typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe."),
     ] = FindingSeverity.medium,
-    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        AuditFormat.table
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        ReportFormat.table
     ),
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result here (atomically).")
@@ -282,7 +202,7 @@ def audit_command(
     if policy is not None:  # read it before probing: a bad file must not cost a whole audit
         from pathsec.audit.baseline import load_policy
 
-        load_policy(policy)
+        baseline = load_policy(policy)
     if source_address is not None:
         try:
             ipaddress.ip_address(source_address)
@@ -292,24 +212,12 @@ def audit_command(
                     "--source-address", None, None, f"not an IP address: {source_address!r}"
                 )
             ) from None
-    targets: list[Target] = [parse_target(t) for t in target or []]
-    if targets_file is not None:
-        targets += read_targets_file(targets_file)
     if ad_domain is not None:
-        targets = [t.model_copy(update={"domain": ad_domain}) for t in targets]
-    plan: Plan | None = None
-    if deployment is not None:
-        planned, plan = _deployment_targets(deployment, from_zone, ad_domain)
-        targets += planned
-    if not targets:
-        raise InputError(
-            InputProblem(
-                "pathsec audit", None, None, "give --target, --targets-file or a deployment"
-            )
-        )
+        ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
+    work = assemble(target or [], targets_file, deployment, from_zone, ad_domain)
     observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
     result, stopped = audit_or_stop(
-        targets,
+        work.targets,
         prof,
         ProbeSettings(timeout=timeout, source_address=source_address, ntlm_info=ntlm_info),
         Limits(concurrency=concurrency, per_host=per_host, max_rate=max_rate),
@@ -318,34 +226,23 @@ def audit_command(
     if stopped is not None and observer is not None:
         observer.run_finished()  # interrupted: the engine did not take the progress bar down
     if policy is not None:
-        from pathsec.audit.baseline import drift, load_policy
+        from pathsec.audit.baseline import with_drift
 
-        extra = drift(load_policy(policy), result)
-        found = sorted(
-            [*result.findings, *extra], key=lambda f: (-f.severity.rank, f.host, f.port, f.id)
-        )
-        result = result.model_copy(update={"findings": tuple(found)})
+        result = with_drift(result, baseline)
     text = result_json(result)
     if output is not None:
         write_atomic(output, text)
-    if fmt is AuditFormat.json:
+    if fmt is ReportFormat.json:
         emit(text)
-    elif fmt is AuditFormat.table:
-        ep_table, f_table = _rows(result, lang)
-        emit(ep_table)
-        if result.findings:
-            emit(f_table)
-        else:
-            err_console().print("no findings", markup=False)
     else:
-        report = ReportInput(result=result, plan=plan, lang=lang.value, fail_on=fail_on)
+        report = ReportInput(result=result, plan=work.plan, lang=lang.value, fail_on=fail_on)
         emit(render(fmt, report))
     if not no_store:
         _store(result, db)
     if stopped is not None:  # Ctrl-C or SIGTERM: what finished is written, marked incomplete
         err_console().print(
             f"pathsec: interrupted by {signal.Signals(stopped).name}: {len(result.endpoints)} of "
-            f"{len(targets)} endpoints finished; the result says complete: false",
+            f"{len(work.targets)} endpoints finished; the result says complete: false",
             markup=False,
         )
         raise typer.Exit(ExitCode.for_signal(stopped))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +24,7 @@ from pathsec.catalog.schema import catalog_json_schema
 from pathsec.cli.common import Lang, OutputFormat, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem
+from pathsec.quoting import json_text
 
 app = typer.Typer(
     help="The reference catalog: every data path and rule, in Chinese and English.",
@@ -82,7 +82,8 @@ def _yes_no(value: bool | str, lang: Lang) -> str:
 
 
 def _mark(kind: str) -> str:
-    return {"source": "", "english_original": " †", "inferred": " ‡"}[kind]
+    marks = {"source": "", "english_original": " †", "exchange_2010_edition": " §"}
+    return marks.get(kind, " ◇" if kind == "operational" else " ‡")
 
 
 def _role(role: Role, lang: Lang) -> str:
@@ -114,9 +115,13 @@ def path_row(p: DataPath, lang: Lang) -> list[str]:
 
 def _legend(lang: Lang) -> str:
     if lang is Lang.zh:
-        return "† 英文原版 (TechNet bb331973) 的值;‡ 推断的值 (见 pathsec catalog show ID)"
+        return (
+            "† 英文原版 (TechNet bb331973) 的值;§ Exchange 2010 版的同一行;"
+            "‡ 推断的值;◇ 参考之外的运维数据路径 (见 pathsec catalog show ID)"
+        )
     return (
-        "† from the English original (TechNet bb331973); ‡ inferred (see pathsec catalog show ID)"
+        "† from the English original (TechNet bb331973); § from the Exchange 2010 edition, same "
+        "row; ‡ inferred; ◇ operational, beyond the reference (see pathsec catalog show ID)"
     )
 
 
@@ -164,13 +169,7 @@ def catalog_list(
     paths = select(catalog, flt)
     if fmt is OutputFormat.json:
         rules = catalog.rules if flt == PathFilter() else _rules_for(catalog, paths)
-        emit(
-            json.dumps(
-                {"paths": [_dump(p) for p in paths], "rules": [_dump(r) for r in rules]},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        emit(json_text({"paths": [_dump(p) for p in paths], "rules": [_dump(r) for r in rules]}))
         return
     title = "数据路径" if lang is Lang.zh else "Data paths"
     table = Tabular(HEADERS[lang], [path_row(p, lang) for p in paths], f"{title} ({len(paths)})")
@@ -202,11 +201,7 @@ def catalog_show(
         ) from None
     rules = catalog.rules_for(p)
     if fmt is OutputFormat.json:
-        emit(
-            json.dumps(
-                {"path": _dump(p), "rules": [_dump(r) for r in rules]}, ensure_ascii=False, indent=2
-            )
-        )
+        emit(json_text({"path": _dump(p), "rules": [_dump(r) for r in rules]}))
         return
     headers = HEADERS[lang]
     rows = [[h, v] for h, v in zip(headers, path_row(p, lang), strict=True)]
@@ -215,6 +210,26 @@ def catalog_show(
     rows.append(["依据 (加密)" if zh else "basis (supported)", _basis(enc.supported_basis)])
     rows.append(["依据 (默认)" if zh else "basis (by default)", _basis(enc.by_default_basis)])
     rows.append(["范围" if zh else "scope", p.scope.value])
+    if p.destination_basis is not None:
+        rows.append(["依据 (目标)" if zh else "basis (destination)", _basis(p.destination_basis)])
+    if p.basis is not None:
+        rows.append(["依据 (数据路径)" if zh else "basis (path)", _basis(p.basis)])
+    for pt in p.ports:
+        if pt.protocol_basis is not None:
+            rows.append(
+                [
+                    f"{pt.display()}: " + ("依据 (协议)" if zh else "basis (protocol)"),
+                    _basis(pt.protocol_basis),
+                ]
+            )
+        if pt.direction is not None:
+            d = pt.direction
+            rows.append(
+                [
+                    f"{pt.display()}: " + ("方向" if zh else "direction"),
+                    f"{d.direction.value} → {d.towards.value} ({_basis(d.basis)}) 「{d.quote_zh}」",
+                ]
+            )
     for c in (*p.conditions, *enc.conditions):
         rows.append(["条件" if zh else "condition", (c.zh if zh and c.zh else c.en)])
     for n in p.notes:
@@ -237,7 +252,7 @@ def catalog_rules(
     """List the rules of the reference's notes and what each becomes."""
     catalog = load_catalog(catalog_file)
     if fmt is OutputFormat.json:
-        emit(json.dumps({"rules": [_dump(r) for r in catalog.rules]}, ensure_ascii=False, indent=2))
+        emit(json_text({"rules": [_dump(r) for r in catalog.rules]}))
         return
     zh = lang is Lang.zh
     headers = [
@@ -263,4 +278,4 @@ def catalog_rules(
 @app.command("schema")
 def catalog_schema() -> None:
     """Print the JSON Schema of catalog files."""
-    emit(json.dumps(catalog_json_schema(), ensure_ascii=False, indent=2))
+    emit(json_text(catalog_json_schema()))

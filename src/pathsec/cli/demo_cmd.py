@@ -14,7 +14,7 @@ from pathsec.cli.tabular import Tabular
 from pathsec.demo import DemoOutcome, run_demo
 from pathsec.errors import InputError, InputProblem
 from pathsec.lab.profiles import BUILTIN_PROFILES
-from pathsec.probes.base import clean_text
+from pathsec.probes.text import clean_text
 
 #: Findings shown in the terminal; the report has them all.
 TOP = 10

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated, get_args
 
 import typer
-from pydantic import ValidationError
 
-from pathsec.atomic import write_atomic
+from pathsec.atomic import check_outputs, write_atomic
 from pathsec.catalog import load_catalog
 from pathsec.cli.common import err_console
 from pathsec.cli.tabular import Tabular, print_table
@@ -23,9 +22,9 @@ from pathsec.firewall.summary import (
     summary_json,
     summary_rows,
 )
-from pathsec.plan import build_plan
+from pathsec.plan.load import load_plan as load_any_plan
 from pathsec.plan.models import Plan
-from pathsec.topology import load_deployment
+from pathsec.quoting import terminal
 
 _PROTOCOL_CHOICES: dict[str, tuple[L4, ...]] = {
     "tcp": ("tcp",),
@@ -34,18 +33,9 @@ _PROTOCOL_CHOICES: dict[str, tuple[L4, ...]] = {
 }
 
 
-def load_plan(file: Path, catalog: Path | None = None) -> Plan:
+def load_plan(file: Path, catalog: Path | None = None, with_operational: bool = False) -> Plan:
     """A plan from a deployment YAML (planned now) or from a plan JSON file."""
-    if file.suffix == ".json":
-        try:
-            return Plan.model_validate_json(file.read_bytes())
-        except OSError as exc:
-            raise InputError(InputProblem(str(file), None, None, exc.strerror or str(exc))) from exc
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise InputError(InputProblem(str(file), None, field or None, err["msg"])) from exc
-    return build_plan(load_catalog(catalog), load_deployment(file), str(file))
+    return load_any_plan(file, catalog, with_operational=with_operational)
 
 
 def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
@@ -64,14 +54,19 @@ def parse_protocols(values: list[str]) -> dict[str, tuple[L4, ...]]:
 
 
 def write_files(files: tuple[RenderedFile, ...], output: Path | None) -> None:
-    """Write ``files`` atomically under ``output``, or print them to stdout."""
+    """Write ``files`` atomically under ``output``, or print them to stdout.
+
+    Every target is checked before the first is written (a folder, device, FIFO, socket
+    or link in the way replaces nothing); each file is written in its encoding, 0600.
+    """
     if not files:
         err_console().print("pathsec: nothing to write: the selection has no enforcement point")
         return
     if output is not None:
+        check_outputs(output / f.name for f in files)
         for f in files:
-            target = write_atomic(output / f.name, f.content)
-            err_console().print(f"wrote {target}")
+            target = write_atomic(output / f.name, f.data())
+            err_console().print(f"wrote {terminal(target)}", markup=False, highlight=False)
         return
     for f in files:
         if len(files) > 1:
@@ -84,13 +79,14 @@ def print_summary(rendering: Rendering, target: Target) -> None:
     console = err_console()
     if rendering.points:
         title = f"pathsec firewall --target {target}: flows -> rules per enforcement point"
-        print_table(Tabular(SUMMARY_HEADERS, summary_rows(rendering), title), console)
+        rows = [[terminal(c) for c in row] for row in summary_rows(rendering)]
+        print_table(Tabular(SUMMARY_HEADERS, rows, title), console)
     for line in refusal_lines(rendering):
-        console.print(f"refused: {line}", markup=False, highlight=False)
+        console.print(f"refused: {terminal(line)}", markup=False, highlight=False)
     if rendering.skipped:
         console.print(
             f"hosts left to their own OS format (--host-format any to include them): "
-            f"{', '.join(rendering.skipped)}",
+            f"{terminal(', '.join(rendering.skipped))}",
             markup=False,
             highlight=False,
         )
@@ -142,6 +138,13 @@ def firewall_command(
     catalog: Annotated[
         Path | None, typer.Option("--catalog", help="Catalog YAML instead of the built-in one.")
     ] = None,
+    with_operational: Annotated[
+        bool,
+        typer.Option(
+            "--with-operational",
+            help="Also open the operational flows beyond the reference (see pathsec plan).",
+        ),
+    ] = False,
 ) -> int:
     """Write least-privilege firewall rules for the planned flows of a deployment.
 
@@ -173,7 +176,7 @@ def firewall_command(
         raise InputError(
             InputProblem("<command line>", None, "--aerleon-targets", "needs --target aerleon")
         )
-    plan = load_plan(file, catalog)
+    plan = load_plan(file, catalog, with_operational)
     options = GeneratorOptions(
         catalog=load_catalog(catalog),
         protocols=parse_protocols(protocol or []),
@@ -188,7 +191,8 @@ def firewall_command(
         if str(summary_json_file) == "-":
             typer.echo(text, nl=False)
         else:
-            err_console().print(f"wrote {write_atomic(summary_json_file, text)}")
+            written = write_atomic(summary_json_file, text)
+            err_console().print(f"wrote {terminal(written)}", markup=False, highlight=False)
     refused = sum(len(p.refused) for p in rendering.points)
     if refused:
         err_console().print(

@@ -29,6 +29,7 @@ from pathsec.cli import (
 )
 from pathsec.errors import InputError, PathsecError
 from pathsec.exitcodes import ExitCode
+from pathsec.quoting import terminal
 
 app = typer.Typer(
     name="pathsec",
@@ -72,10 +73,10 @@ def run(argv: list[str] | None = None) -> int:
         rc = app(args=argv, standalone_mode=False)
         return rc if isinstance(rc, int) else ExitCode.ok
     except InputError as exc:
-        print(f"pathsec: error: {exc}", file=sys.stderr)
+        print(f"pathsec: error: {terminal(exc)}", file=sys.stderr)
         return ExitCode.bad_input
     except PathsecError as exc:
-        print(f"pathsec: failed: {exc}", file=sys.stderr)
+        print(f"pathsec: failed: {terminal(exc)}", file=sys.stderr)
         return ExitCode.failed
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -92,7 +93,7 @@ def run(argv: list[str] | None = None) -> int:
         if isinstance(exc, NoArgsIsHelpError):
             exc.show(file=sys.stderr)
             return ExitCode.bad_input
-        print(f"pathsec: error: {exc.format_message()}", file=sys.stderr)
+        print(f"pathsec: error: {terminal(exc.format_message())}", file=sys.stderr)
         return ExitCode.bad_input
     except Exception as exc:
         return internal_error(exc)
@@ -104,8 +105,7 @@ def internal_error(exc: BaseException) -> int:
     ``PATHSEC_DEBUG=1``) and :attr:`ExitCode.failed`."""
     if os.environ.get("PATHSEC_DEBUG"):
         traceback.print_exception(exc, file=sys.stderr)
-    text = " ".join(str(exc).split())[:300]
-    detail = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    detail = terminal(" ".join(str(exc).split()), 300)
     what = type(exc).__name__ + (f": {detail}" if detail else "")
     print(
         f"pathsec: internal error: {what}; set PATHSEC_DEBUG=1 for the traceback",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from pathsec.errors import InputError, InputProblem
 from pathsec.exitcodes import ExitCode
 from pathsec.plan import build_plan
 from pathsec.plan.models import Flow, Plan, PlanFinding, Severity
+from pathsec.quoting import json_text, terminal
 from pathsec.topology import load_deployment
 
 app = typer.Typer()
@@ -35,10 +36,44 @@ OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
 ]
 
+
+class PlanFormat(StrEnum):
+    """Output formats of ``pathsec plan``: the tabular ones and the HTML plan report."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
+
 FLOW_HEADERS = {
-    Lang.en: ["path", "source", "destination", "port", "default auth", "encryption", "crosses"],
-    Lang.zh: ["数据路径", "源", "目标", "端口", "默认身份验证", "默认加密", "经过的防火墙"],
+    Lang.en: [
+        "path",
+        "source",
+        "destination",
+        "port",
+        "default auth",
+        "encryption",
+        "crosses",
+        "basis",
+    ],
+    Lang.zh: ["数据路径", "源", "目标", "端口", "默认身份验证", "默认加密", "经过的防火墙", "依据"],
 }
+#: Extra machine-readable columns of ``--format csv``.
+CSV_EXTRA = {
+    Lang.en: ["basis note", "deviation"],
+    Lang.zh: ["依据说明", "偏离"],
+}
+WithOperationalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--with-operational",
+        help="Also plan flows beyond the reference that administrators need (labelled "
+        "'operational', with their KB/TechNet reference); as 'operational_flows: true'.",
+    ),
+]
+_BASIS_ZH = {"reference": "参考", "inferred": "推断", "operational": "运维"}
 FINDING_HEADERS = {
     Lang.en: ["id", "severity", "message", "rule", "objects"],
     Lang.zh: ["id", "严重性", "说明", "规则", "对象"],
@@ -78,7 +113,14 @@ def flow_row(f: Flow, lang: Lang) -> list[str]:
         ", ".join(f.default_auth),
         _enc(f, lang),
         " → ".join(f.crosses) or "-",
+        _BASIS_ZH.get(f.basis.value, f.basis.value) if lang is Lang.zh else f.basis.value,
     ]
+
+
+def _deviation_row(f: Flow, lang: Lang) -> list[str]:
+    row = flow_row(f, lang)
+    row[-1] = f.deviation or ""
+    return row
 
 
 def finding_row(f: PlanFinding, lang: Lang) -> list[str]:
@@ -92,14 +134,15 @@ def _bad_option(option: str, message: str) -> InputError:
 
 
 def select_flows(
-    plan: Plan, src: str | None, dst: str | None, path_id: str | None
+    plan: Plan, src: str | None, dst: str | None, path_id: str | None, *, strict: bool = True
 ) -> tuple[Flow, ...]:
     """Flows matching ``--from``/``--to`` (host or zone name) and ``--path``."""
     names = {h.name for h in plan.hosts} | {z.name for z in plan.zones}
     for opt, value in (("--from", src), ("--to", dst)):
-        if value is not None and value not in names:
+        if strict and value is not None and value not in names:
             raise _bad_option(opt, f"{value!r} is neither a host nor a zone of the deployment")
-    if path_id is not None and path_id not in {f.path_id for f in plan.flows}:
+    known = {f.path_id for f in (*plan.flows, *plan.removed_flows)}
+    if strict and path_id is not None and path_id not in known:
         raise _bad_option("--path", f"no flow of path {path_id!r} (see: pathsec catalog)")
     return tuple(
         f
@@ -110,8 +153,13 @@ def select_flows(
     )
 
 
-def _load(file: Path, catalog_file: Path | None) -> Plan:
-    return build_plan(load_catalog(catalog_file), load_deployment(file), str(file))
+def _load(file: Path, catalog_file: Path | None, with_operational: bool = False) -> Plan:
+    return build_plan(
+        load_catalog(catalog_file),
+        load_deployment(file),
+        str(file),
+        with_operational=with_operational,
+    )
 
 
 def _rich_text(tables: list[Tabular]) -> str:
@@ -127,7 +175,7 @@ def _write(text: str, output: Path | None) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
         write_atomic(output, text)
-        err_console().print(f"wrote {output}", highlight=False, markup=False)
+        err_console().print(f"wrote {terminal(output)}", highlight=False, markup=False)
 
 
 def _findings_table(plan: Plan, lang: Lang) -> Tabular:
@@ -139,9 +187,10 @@ def _findings_table(plan: Plan, lang: Lang) -> Tabular:
 @app.command("plan")
 def plan_command(
     file: FileArg,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        OutputFormat.table
-    ),
+    fmt: Annotated[
+        PlanFormat,
+        typer.Option("--format", "-f", help="Output format (html: the plan report, one page)."),
+    ] = PlanFormat.table,
     lang: LangOpt = Lang.en,
     src: Annotated[
         str | None, typer.Option("--from", help="Only flows from this host or zone.")
@@ -154,23 +203,53 @@ def plan_command(
     ] = None,
     catalog_file: CatalogOpt = None,
     output: OutputOpt = None,
+    with_operational: WithOperationalOpt = False,
 ) -> None:
-    """Every concrete flow of a deployment: host to host, port, authentication, encryption."""
-    plan = _load(file, catalog_file)
+    """Every concrete flow of a deployment: host to host, port, authentication, encryption.
+
+    Flows the deployment's exceptions remove are listed apart, each with its deviation.
+    """
+    plan = _load(file, catalog_file, with_operational)
     flows = select_flows(plan, src, dst, path_id)
+    removed = select_flows(
+        plan.model_copy(update={"flows": plan.removed_flows}), src, dst, None, strict=False
+    )
+    removed = tuple(f for f in removed if path_id is None or f.path_id == path_id)
     title = ("流" if lang is Lang.zh else "Flows") + f" ({len(flows)})"
     table = Tabular(FLOW_HEADERS[lang], [flow_row(f, lang) for f in flows], title)
-    if fmt is OutputFormat.json:
-        data = plan.model_copy(update={"flows": flows}).model_dump(mode="json")
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    elif fmt is OutputFormat.csv:
-        text = to_csv(
-            Tabular(["id", *FLOW_HEADERS[lang]], [[f.id, *flow_row(f, lang)] for f in flows])
+    tables = [table]
+    if removed:
+        gone = (
+            "例外移除的流 (偏离参考)" if lang is Lang.zh else "Removed by exceptions (deviations)"
         )
-    elif fmt is OutputFormat.markdown:
-        text = to_markdown(table) + "\n" + to_markdown(_findings_table(plan, lang))
+        headers = [*FLOW_HEADERS[lang][:-1], "偏离" if lang is Lang.zh else "deviation"]
+        rows = [_deviation_row(f, lang) for f in removed]
+        tables.append(Tabular(headers, rows, f"{gone} ({len(removed)})"))
+    if fmt is PlanFormat.json:
+        data = plan.model_copy(update={"flows": flows, "removed_flows": removed}).model_dump(
+            mode="json"
+        )
+        text = json_text(data) + "\n"
+    elif fmt is PlanFormat.html:
+        from pathsec.report.plan_html import render_plan_html
+
+        text = render_plan_html(
+            plan.model_copy(update={"flows": flows, "removed_flows": removed}), lang.value
+        )
+    elif fmt is PlanFormat.csv:
+        text = to_csv(
+            Tabular(
+                ["id", *FLOW_HEADERS[lang], *CSV_EXTRA[lang]],
+                [
+                    [f.id, *flow_row(f, lang), f.basis_note or "", f.deviation or ""]
+                    for f in (*flows, *removed)
+                ],
+            )
+        )
+    elif fmt is PlanFormat.markdown:
+        text = "\n".join(to_markdown(t) for t in (*tables, _findings_table(plan, lang)))
     else:
-        text = _rich_text([table])
+        text = _rich_text(tables)
         if plan.findings:
             print_table(_findings_table(plan, lang), err_console())
     _write(text, output)
@@ -185,9 +264,10 @@ def validate_command(
     lang: LangOpt = Lang.en,
     catalog_file: CatalogOpt = None,
     output: OutputOpt = None,
+    with_operational: WithOperationalOpt = False,
 ) -> None:
     """Check a deployment against the reference's topology rules; exit 1 on an error finding."""
-    plan = _load(file, catalog_file)
+    plan = _load(file, catalog_file, with_operational)
     errors = sum(1 for f in plan.findings if f.severity is Severity.error)
     warnings = sum(1 for f in plan.findings if f.severity is Severity.warning)
     table = _findings_table(plan, lang)
@@ -199,7 +279,7 @@ def validate_command(
             "warnings": warnings,
             "findings": [f.model_dump(mode="json") for f in plan.findings],
         }
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(data) + "\n"
     elif fmt is OutputFormat.csv:
         text = to_csv(table)
     elif fmt is OutputFormat.markdown:
@@ -208,9 +288,9 @@ def validate_command(
         text = _rich_text([table])
     _write(text, output)
     if lang is Lang.zh:
-        summary = f"{file}: {errors} 个错误, {warnings} 个警告"
+        summary = f"{terminal(file)}: {errors} 个错误, {warnings} 个警告"
     else:
-        summary = f"{file}: {errors} error(s), {warnings} warning(s)"
+        summary = f"{terminal(file)}: {errors} error(s), {warnings} warning(s)"
     err_console().print(summary, highlight=False, markup=False)
     if errors:
         raise typer.Exit(ExitCode.findings)

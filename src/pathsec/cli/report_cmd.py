@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathsec.audit.models import AuditResult, FindingSeverity
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.tabular import Tabular
 from pathsec.errors import InputError, InputProblem
+from pathsec.ident import ShortText, check_option
+from pathsec.quoting import escape_json_controls, json_text, terminal
 from pathsec.report import ReportFormat, ReportInput, writer_for
 from pathsec.report.load import load_plan, load_result
 from pathsec.report.table_writer import TableWriter
@@ -72,6 +73,8 @@ def report_command(
     db: DbOption = None,
 ) -> None:
     """Render an audit result as table, json, sarif, junit, markdown, csv or html."""
+    if title is not None:
+        title = check_option(ShortText, title, "--title")
     result, _ = _run_or_file(results, db)
     the_plan = load_plan(plan) if plan is not None else None
     report = ReportInput(result, the_plan, lang.value, fail_on, title)
@@ -81,7 +84,7 @@ def report_command(
         text = writer_for(fmt).render(report)
     if output is not None:
         write_atomic(output, text)
-        err_console().print(f"wrote {output}", markup=False, highlight=False)
+        err_console().print(f"wrote {terminal(output)}", markup=False, highlight=False)
     else:
         emit(text)
 
@@ -96,7 +99,7 @@ def history_command(
 
     runs = list_runs(db, limit)
     if fmt is DiffFormat.json:
-        emit(json.dumps([r.__dict__ for r in runs], indent=2, ensure_ascii=False))
+        emit(json_text([r.__dict__ for r in runs]))
         return
     sev = [s.value for s in FindingSeverity]
     emit(
@@ -133,10 +136,12 @@ def diff_command(
     b, name_b = _run_or_file(run_b, db)
     d = diff_results(a, b, name_a, name_b)
     if fmt is DiffFormat.json:
-        emit(d.model_dump_json(indent=2))
+        emit(escape_json_controls(d.model_dump_json(indent=2)))
         return
     if d.empty:
-        err_console().print(f"no change from {name_a} to {name_b}", markup=False)
+        err_console().print(
+            f"no change from {terminal(name_a)} to {terminal(name_b)}", markup=False
+        )
         return
     emit(
         Tabular(
@@ -157,6 +162,8 @@ def store_command(
     """Import a saved results file into the history; prints the new run id."""
     from pathsec.store import save_run
 
+    if label is not None:
+        label = check_option(ShortText, label, "--label")
     run_id = save_run(load_result(results), db, label)
     emit(str(run_id))
 

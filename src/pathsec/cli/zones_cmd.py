@@ -40,6 +40,9 @@ def baseline_command(
         list[str] | None,
         typer.Option("--target", "-t", help="HOST\\[:PORT]\\[/PROTO]; repeatable."),
     ] = None,
+    targets_file: Annotated[
+        Path | None, typer.Option("--targets-file", help="File with one target per line.")
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Policy YAML to write (default: stdout).")
     ] = None,
@@ -55,22 +58,20 @@ def baseline_command(
     description: Annotated[str, typer.Option("--description", help="Note kept in the file.")] = "",
 ) -> None:
     """Record what a known-good deployment offers per path (check drift with audit --policy)."""
+    from pathsec.audit.assemble import assemble
     from pathsec.audit.baseline import make_policy, policy_yaml
     from pathsec.audit.profiles import load_profile
     from pathsec.audit.run import audit
-    from pathsec.audit.targets import parse_target
-    from pathsec.cli.audit_cmd import _deployment_targets
-    from pathsec.errors import InputError, InputProblem
-    from pathsec.probes.base import ProbeSettings
+    from pathsec.ident import DomainName, ShortText, check_option
+    from pathsec.probes.interface import ProbeSettings
 
-    targets = [parse_target(t) for t in target or []]
-    if deployment is not None:
-        targets += _deployment_targets(deployment, from_zone, ad_domain)[0]
-    elif ad_domain is not None:
-        targets = [t.model_copy(update={"domain": ad_domain}) for t in targets]
-    if not targets:
-        raise InputError(InputProblem("pathsec baseline", None, None, "give a deployment or -t"))
-    result = audit(targets, load_profile("reference"), ProbeSettings(timeout=timeout))
+    if ad_domain is not None:
+        ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
+    description = check_option(ShortText, description, "--description")
+    work = assemble(
+        target or [], targets_file, deployment, from_zone, ad_domain, "pathsec baseline"
+    )
+    result = audit(work.targets, load_profile("reference"), ProbeSettings(timeout=timeout))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     text = policy_yaml(make_policy(result, created, description))
     if output is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pathsec.atomic import write_atomic
+from pathsec.atomic import make_private_dirs, write_atomic
 from pathsec.audit.deployment import deployment_targets, load_plan
 from pathsec.audit.models import AuditResult
 from pathsec.audit.profiles import load_profile as load_audit_profile
@@ -27,7 +27,7 @@ from pathsec.audit.run import audit, result_json
 from pathsec.errors import PathsecError
 from pathsec.lab.core import DEPLOYMENT_FILE, Lab, PortMode
 from pathsec.plan.models import Plan
-from pathsec.probes.base import ProbeSettings
+from pathsec.probes.interface import ProbeSettings
 from pathsec.report import ReportFormat, ReportInput, writer_for
 
 T = TypeVar("T")
@@ -110,7 +110,7 @@ def run_demo(
     """
     t0 = time.monotonic()
     prof = load_audit_profile(audit_profile)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out_dir)
     with running_lab(lab_profile) as lab:
         t_lab = time.monotonic() - t0
         # Only deployment.yaml goes to out_dir; the endpoints file stays in the lab's

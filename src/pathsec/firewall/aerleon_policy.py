@@ -15,7 +15,6 @@ nothing is rendered; with them, the policy is also rendered through aerleon's AP
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,18 +39,15 @@ from pathsec.firewall.interface import (
     Selection,
     Target,
 )
-from pathsec.firewall.rules import IPNet, safe_name, skipped_hosts
+from pathsec.firewall.rules import IPNet, skipped_hosts
 from pathsec.plan.models import Plan
+from pathsec.quoting import aerleon_name, aerleon_text, aerleon_token, yaml_comment
 
 POLICY_DIR = "aerleon/policies/pol"  # aclgen reads policies in subfolders
 NETWORKS_FILE = "aerleon/def/networks.yaml"
 SERVICES_FILE = "aerleon/def/services.yaml"
 FLOWS_DIR = "aerleon/flows"
 OUT_DIR = "aerleon/out"
-
-
-def _token(text: str) -> str:
-    return re.sub(r"[^A-Z0-9_]", "_", text.upper())
 
 
 class _Names:
@@ -79,19 +75,18 @@ class _Names:
         return token
 
     def host(self, name: str, nets: Mapping[str, tuple[IPNet, ...]]) -> str:
-        token = self._unique("PATHSEC_" + _token(name), f"host:{name}")
+        token = self._unique("PATHSEC_" + aerleon_token(name), f"host:{name}")
         if token not in self.networks:
+            comment = aerleon_text(f"pathsec host {name}")
             self.networks[token] = {
-                "values": [
-                    {"address": str(n), "comment": f"pathsec host {name}"} for n in nets[name]
-                ]
+                "values": [{"address": str(n), "comment": comment} for n in nets[name]]
             }
         return token
 
     def side(self, hs: HostSet, nets: Mapping[str, tuple[IPNet, ...]]) -> str:
         if len(hs.hosts) == 1:
             return self.host(hs.hosts[0], nets)
-        token = self._unique("PATHSEC_" + _token(hs.name), f"set:{','.join(hs.hosts)}")
+        token = self._unique("PATHSEC_" + aerleon_token(hs.name), f"set:{','.join(hs.hosts)}")
         if token not in self.networks:
             members = [self.host(h, nets) for h in hs.hosts]
             self.networks[token] = {"values": [{"name": m} for m in members]}
@@ -108,8 +103,8 @@ def _term(names: _Names, c: Consolidated, rule: Rule, reply: bool) -> dict[str, 
     src, dst = names.side(rule.sources, c.nets), names.side(rule.destinations, c.nets)
     if not reply:
         return {
-            "name": f"r{rule.number}-{rule.protocol}",
-            "comment": c.comment(rule),
+            "name": aerleon_name(f"r{rule.number}-{rule.protocol}"),
+            "comment": aerleon_text(c.comment(rule)),
             "source-address": src,
             "destination-address": dst,
             "protocol": rule.protocol,
@@ -117,8 +112,8 @@ def _term(names: _Names, c: Consolidated, rule: Rule, reply: bool) -> dict[str, 
             "action": "accept",
         }
     return {
-        "name": f"r{rule.number}-{rule.protocol}-reply",
-        "comment": f"replies of r{rule.number} (stateless platforms: established)",
+        "name": aerleon_name(f"r{rule.number}-{rule.protocol}-reply"),
+        "comment": aerleon_text(f"replies of r{rule.number} (stateless platforms: established)"),
         "source-address": dst,
         "source-port": services,
         "destination-address": src,
@@ -133,14 +128,15 @@ def _deny() -> dict[str, Any]:
 
 
 def _filter(targets: dict[str, str], comment: str, terms: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"header": {"targets": targets, "comment": comment}, "terms": [*terms, _deny()]}
+    header = {"targets": targets, "comment": aerleon_text(comment)}
+    return {"header": header, "terms": [*terms, _deny()]}
 
 
 def _network_filters(
     c: Consolidated, names: _Names, platforms: list[Platform]
 ) -> tuple[list[dict[str, Any]], list[Refusal]]:
     point = c.point
-    fw = safe_name(point.name)
+    fw = aerleon_name(point.name)
     filters: list[dict[str, Any]] = []
     refused: list[Refusal] = []
     by_in: dict[str, list[Rule]] = {}
@@ -155,7 +151,7 @@ def _network_filters(
         if not acl:
             continue
         for zone in zones:
-            name = f"pathsec-{fw}-from-{safe_name(zone)}"
+            name = aerleon_name(f"pathsec-{fw}-from-{zone}")
             where = f"interface {itfs[zone]}" if zone in itfs else "the interface"
             terms = [_term(names, c, r, False) for r in by_in.get(zone, [])]
             if not stateful:
@@ -171,7 +167,8 @@ def _network_filters(
     if glob:
         comment = f"pathsec: network firewall {point.name}, all its flows (stateful)"
         terms = [_term(names, c, r, False) for r in c.rules]
-        filters.append(_filter({p.name: p.header(f"pathsec-{fw}") for p in glob}, comment, terms))
+        name = aerleon_name(f"pathsec-{fw}")
+        filters.append(_filter({p.name: p.header(name) for p in glob}, comment, terms))
     zoned = [p for p in platforms if p.shape == "zone"]
     if zoned:
         pairs: dict[tuple[str, str], list[Rule]] = {}
@@ -190,7 +187,9 @@ def _network_filters(
         for (src_zone, dst_zone), rules in pairs.items():
             comment = f"pathsec: network firewall {point.name}, {src_zone} to {dst_zone}"
             terms = [_term(names, c, r, False) for r in rules]
-            targets = {p.name: p.header("", src_zone, dst_zone) for p in zoned}
+            targets = {
+                p.name: p.header("", aerleon_name(src_zone), aerleon_name(dst_zone)) for p in zoned
+            }
             filters.append(_filter(targets, comment, terms))
     return filters, refused
 
@@ -262,7 +261,6 @@ class AerleonGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=False,
         description="aerleon policy; filters per platform shape, return terms where stateless",
     )
 
@@ -273,10 +271,11 @@ class AerleonGenerator(Generator):
         targets = ",".join(options.aerleon_targets or DEFAULT_TARGETS)
         files: list[RenderedFile] = []
         for slug, policy in policies.items():
-            head = (
-                f"# pathsec aerleon policy of {slug}, deployment {plan.deployment!r}; "
-                f"platforms {targets}\n"
+            head = yaml_comment(
+                f"pathsec aerleon policy of {slug}, deployment {plan.deployment!r}; "
+                f"platforms {targets}"
             )
+            head += "\n"
             files.append(RenderedFile(f"{POLICY_DIR}/{slug}.yaml", head + _dump(policy)))
         files.append(RenderedFile(NETWORKS_FILE, _dump({"networks": defs["networks"]})))
         files.append(RenderedFile(SERVICES_FILE, _dump({"services": defs["services"]})))

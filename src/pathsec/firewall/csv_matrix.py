@@ -9,9 +9,6 @@ for a spreadsheet).
 
 from __future__ import annotations
 
-import csv
-import io
-
 from pathsec.firewall.consolidate import consolidated_points, side_file_text
 from pathsec.firewall.interface import (
     Capabilities,
@@ -23,6 +20,7 @@ from pathsec.firewall.interface import (
     Target,
 )
 from pathsec.plan.models import Plan
+from pathsec.quoting import csv_text
 
 HEADER = (
     "enforced at",
@@ -47,10 +45,10 @@ CELL_MAX = 30_000
 
 
 def render_matrix(plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
-    """The matrix as CSV text (RFC 4180, ``\\r\\n`` line ends), side files and summary."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(HEADER)
+    """The matrix as CSV text (RFC 4180, ``\\r\\n`` line ends; every cell through
+    :func:`~pathsec.quoting.csv_cell`, so no formula can start a cell), side files and
+    summary."""
+    rows: list[tuple[str, ...]] = [HEADER]
     files: list[RenderedFile] = []
     summaries = []
     for c in consolidated_points(plan, selection, options, None):
@@ -65,7 +63,7 @@ def render_matrix(plan: Plan, selection: Selection, options: GeneratorOptions) -
             if len(ids) > CELL_MAX:
                 ids = f"{len(labels)} flows: see {point.slug}.flows"
                 side_needed = True
-            writer.writerow(
+            rows.append(
                 (
                     where,
                     rule.tag,
@@ -87,7 +85,8 @@ def render_matrix(plan: Plan, selection: Selection, options: GeneratorOptions) -
         if side_needed:
             files.append(RenderedFile(f"{point.slug}.flows", side_file_text(point.name, c.rules)))
         summaries.append(c.summary("csv"))
-    return Rendering((RenderedFile(MATRIX_FILE, buf.getvalue()), *files), tuple(summaries))
+    matrix = RenderedFile(MATRIX_FILE, csv_text(rows, lineterminator="\r\n"))
+    return Rendering((matrix, *files), tuple(summaries))
 
 
 class CsvMatrixGenerator(Generator):
@@ -97,7 +96,6 @@ class CsvMatrixGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=False,
         description="change-request matrix, one row per enforcement point and rule",
     )
 

@@ -22,9 +22,11 @@ from pathsec.catalog import Catalog
 from pathsec.errors import PathsecError
 from pathsec.gctune import paused_gc
 from pathsec.plan.models import Plan
+from pathsec.quoting import encode_ps1, encode_reg
 
 L4 = Literal["tcp", "udp"]
 HostFormat = Literal["own", "any"]
+Encoding = Literal["utf-8", "utf-8-bom", "utf-16le-bom"]
 
 
 class FirewallError(PathsecError):
@@ -47,7 +49,6 @@ class Capabilities:
 
     network_firewalls: bool
     host_firewalls: bool
-    interfaces: bool
     description: str
 
 
@@ -84,10 +85,24 @@ class GeneratorOptions:
 
 @dataclass(frozen=True)
 class RenderedFile:
-    """One output file: a relative name and its text."""
+    """One output file: a relative name, its text and how it is encoded on disk.
+
+    ``encoding``: ``utf-8`` (rules, policies, CSV), ``utf-8-bom`` (PowerShell: Windows
+    PowerShell 5.1 reads a script without a BOM in the ANSI code page) or ``utf-16le-bom``
+    (``.reg``, as regedit writes it).
+    """
 
     name: str
     content: str
+    encoding: Encoding = "utf-8"
+
+    def data(self) -> bytes:
+        """The file's bytes on disk."""
+        if self.encoding == "utf-8-bom":
+            return encode_ps1(self.content)
+        if self.encoding == "utf-16le-bom":
+            return encode_reg(self.content)
+        return self.content.encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Literal
 from pathsec.firewall.consolidate import Consolidated, HostSet, Rule, consolidated_points
 from pathsec.firewall.interface import (
     Capabilities,
+    FirewallError,
     Generator,
     GeneratorOptions,
     RenderedFile,
@@ -25,18 +26,18 @@ from pathsec.firewall.interface import (
 )
 from pathsec.firewall.rules import address_text, header_lines, skipped_hosts
 from pathsec.plan.models import Plan
+from pathsec.quoting import QuotingError, nft_comment, nft_ifname, nft_string
 
-NFT_COMMENT_MAX = 128  # nft refuses longer rule comments
 ELEMENTS_PER_LINE = 8
 #: An address side of at least this many networks is a named set; fewer stand inline.
 NAMED_SET_MIN = 2
 
 
-def _quote(text: str) -> str:
-    clean = text.replace('"', "'").replace("\\", "/")
-    if len(clean) > NFT_COMMENT_MAX:
-        clean = clean[: NFT_COMMENT_MAX - 3] + "..."
-    return f'"{clean}"'
+def _ifname(rule: Rule, name: str) -> str:
+    try:
+        return nft_ifname(name)
+    except QuotingError as exc:
+        raise FirewallError(f"flow {rule.flows[0].flow.id}: {exc}; use --target aerleon") from None
 
 
 class _Sets:
@@ -59,7 +60,7 @@ class _Sets:
             texts = hs.texts(family)
             shown = ", ".join(hs.hosts[:ELEMENTS_PER_LINE])
             more = f" and {len(hs.hosts) - ELEMENTS_PER_LINE} more" if len(hs.hosts) > 8 else ""
-            out.append(f"\t# {hs.name}: {shown}{more}")
+            out.append("\t" + nft_comment(f"{hs.name}: {shown}{more}"))
             out.append(f"\tset {name} {{")
             out.append(f"\t\ttype {'ipv4_addr' if family == 4 else 'ipv6_addr'}")
             out.append("\t\tflags interval")
@@ -73,21 +74,27 @@ class _Sets:
 
 
 def rule_lines(c: Consolidated, rule: Rule, sets: _Sets) -> list[str]:
-    """The nft statements of one consolidated rule: one line per address family."""
-    lines = [f"# {line}" for line in c.flow_lines(rule)]
+    """The nft statements of one consolidated rule: one line per address family.
+
+    Addresses, protocols and ports come from validated types and set names are
+    identifiers; interface names must be Linux names (:func:`~pathsec.quoting.nft_ifname`);
+    comments go through :func:`~pathsec.quoting.nft_string` and
+    :func:`~pathsec.quoting.nft_comment`.
+    """
+    lines = [nft_comment(line) for line in c.flow_lines(rule)]
     ports = rule.port_texts()
     dport = ports[0] if len(ports) == 1 else "{ " + ", ".join(ports) + " }"
     for family, _, _ in rule.families():
         ip = "ip" if family == 4 else "ip6"
         parts: list[str] = []
         if rule.in_interface:
-            parts.append(f'iifname "{rule.in_interface}"')
+            parts.append(f"iifname {_ifname(rule, rule.in_interface)}")
         if rule.out_interface:
-            parts.append(f'oifname "{rule.out_interface}"')
+            parts.append(f"oifname {_ifname(rule, rule.out_interface)}")
         parts.append(f"{ip} saddr {sets.ref(rule.sources, family)}")
         parts.append(f"{ip} daddr {sets.ref(rule.destinations, family)}")
         parts.append(f"{rule.protocol} dport {dport}")
-        parts.append(f"accept comment {_quote(c.comment(rule))}")
+        parts.append(f"accept comment {nft_string(c.comment(rule))}")
         lines.append(" ".join(parts))
     return lines
 
@@ -96,8 +103,8 @@ def render_point(plan: Plan, c: Consolidated) -> str:
     """The nft file of one enforcement point."""
     point = c.point
     chain, hook = ("forward", "forward") if point.kind == "network" else ("input", "input")
-    out = [*header_lines(plan, point, "#"), f"# {c.headline()}"]
-    out += [f"# Load: nft -f {point.slug}.nft", ""]
+    out = [*header_lines(plan, point, nft_comment), nft_comment(c.headline())]
+    out += [nft_comment(f"Load: nft -f {point.slug}.nft"), ""]
     out += ["table inet pathsec", "delete table inet pathsec", "", "table inet pathsec {"]
     sets = _Sets()
     body: list[str] = []
@@ -110,7 +117,10 @@ def render_point(plan: Plan, c: Consolidated) -> str:
     out.append("\t\tct state invalid drop")
     if point.kind == "host":
         out.append('\t\tiifname "lo" accept')
-        out.append("\t\t# IPv6 neighbour discovery (RFC 4890); without it IPv6 stops working")
+        out.append(
+            "\t\t"
+            + nft_comment("IPv6 neighbour discovery (RFC 4890); without it IPv6 stops working")
+        )
         out.append(
             "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert }"
             " ip6 hoplimit 255 accept"
@@ -127,7 +137,6 @@ class NftablesGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=True,
         host_firewalls=True,
-        interfaces=True,
         description="inet table; forward chain per network firewall, input chain per host",
     )
 

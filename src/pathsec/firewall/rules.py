@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -213,7 +214,7 @@ def _catalog_path(flow: Flow, options: GeneratorOptions, ctx: _Lookups | None = 
         found = ctx.paths.get(flow.path_id)
         if found is not None:
             return found
-    for p in options.catalog.paths:
+    for p in (*options.catalog.paths, *options.catalog.operational):
         if p.id == flow.path_id:
             return p
     raise FirewallError(f"{flow_label(flow)}: catalog path {flow.path_id!r} is not in the catalog")
@@ -309,7 +310,7 @@ class _Lookups:
         for h in plan.hosts:
             self.hosts.setdefault(h.name, h)  # Plan.host: the first of that name
         self.paths: dict[str, DataPath] = {}
-        for p in options.catalog.paths:
+        for p in (*options.catalog.paths, *options.catalog.operational):
             self.paths.setdefault(p.id, p)
         self.families: dict[tuple[str, str], tuple[FamilyMatch, ...]] = {}
         self.zones: dict[tuple[int, tuple[str, ...], str, str], tuple[str | None, str | None]] = {}
@@ -517,16 +518,21 @@ def address_text(net: IPNet) -> str:
     return str(net)
 
 
-def header_lines(plan: Plan, point: EnforcementPoint, prefix: str) -> list[str]:
-    """Comment lines that open every generated file."""
+def header_lines(
+    plan: Plan, point: EnforcementPoint, comment: Callable[[object], str]
+) -> list[str]:
+    """Comment lines that open every generated file, each made by the target's ``comment``
+    function (:mod:`pathsec.quoting`), so no name can end a comment early."""
     what = "network firewall" if point.kind == "network" else "host firewall of"
     lines = [
-        f"{prefix} pathsec rules: {what} {point.name!r}, deployment {plan.deployment!r}",
-        f"{prefix} Generated from the plan; only planned flows are accepted, all else is dropped.",
+        comment(f"pathsec rules: {what} {point.name!r}, deployment {plan.deployment!r}"),
+        comment("Generated from the plan; only planned flows are accepted, all else is dropped."),
     ]
     if point.unknown_interfaces:
         lines.append(
-            f"{prefix} No interface known for zone(s) {', '.join(point.unknown_interfaces)}: "
-            "those rules match addresses only."
+            comment(
+                f"No interface known for zone(s) {', '.join(point.unknown_interfaces)}: "
+                "those rules match addresses only."
+            )
         )
     return lines

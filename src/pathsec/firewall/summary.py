@@ -6,10 +6,10 @@ JSON for machines (:func:`summary_json`); both from :class:`Rendering`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pathsec.firewall.interface import Rendering
+from pathsec.quoting import json_text
 
 
 def summary_data(rendering: Rendering, target: str) -> dict[str, Any]:
@@ -41,8 +41,8 @@ def summary_data(rendering: Rendering, target: str) -> dict[str, Any]:
 
 
 def summary_json(rendering: Rendering, target: str) -> str:
-    """The summary as JSON text."""
-    return json.dumps(summary_data(rendering, target), indent=2, ensure_ascii=False) + "\n"
+    """The summary as JSON text (C1, line-separator and bidi controls escaped)."""
+    return json_text(summary_data(rendering, target)) + "\n"
 
 
 def summary_rows(rendering: Rendering) -> list[list[str]]:

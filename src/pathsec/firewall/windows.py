@@ -15,10 +15,12 @@ script. Network firewalls are not a Windows target.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Final
 
 from pathsec.firewall.consolidate import SetNamer
 from pathsec.firewall.interface import (
     Capabilities,
+    Encoding,
     FirewallError,
     Generator,
     GeneratorOptions,
@@ -31,13 +33,24 @@ from pathsec.firewall.interface import (
 from pathsec.firewall.rules import enforcement_points, safe_name, skipped_hosts
 from pathsec.firewall.windows_advfirewall import render_host as render_advfirewall
 from pathsec.firewall.windows_common import Flavour, flavour_of
-from pathsec.firewall.windows_netsecurity import ADMIN_CHECK, ps_comment, ps_list, ps_string
+from pathsec.firewall.windows_netsecurity import ADMIN_CHECK
 from pathsec.firewall.windows_netsecurity import render_host as render_netsecurity
 from pathsec.firewall.windows_netsh_fw import HostFile
 from pathsec.firewall.windows_netsh_fw import render_host as render_netsh_fw
 from pathsec.plan.models import HostInfo, Plan, PortSpan
+from pathsec.quoting import (
+    ps_comment,
+    ps_list,
+    ps_string,
+    reg_comment,
+    reg_key,
+    reg_multi_sz,
+    reg_string,
+)
 
 RPC_KEY = r"Software\Microsoft\Rpc\Internet"
+PS1: Final[Encoding] = "utf-8-bom"  # Windows PowerShell 5.1 reads a BOM-less script as ANSI
+REG: Final[Encoding] = "utf-16le-bom"  # as regedit writes .reg files
 
 
 def _rpc_range(host: HostInfo) -> PortSpan:
@@ -49,21 +62,25 @@ def _rpc_range(host: HostInfo) -> PortSpan:
 
 
 def render_reg(host: HostInfo) -> str:
-    """KB 154596 settings as a ``.reg`` file (``Ports`` is REG_MULTI_SZ, hex(7))."""
+    """KB 154596 settings as a ``.reg`` file (``Ports`` is REG_MULTI_SZ, hex(7)).
+
+    Names, values and comments go through :mod:`pathsec.quoting` (no CR or LF can start
+    another entry); the file is written as UTF-16LE with a BOM, as regedit does.
+    """
     span = _rpc_range(host)
     value = f"{span.start}-{span.end}"
-    raw = (value + "\0\0").encode("utf-16-le")
-    hexed = ",".join(f"{b:02x}" for b in raw)
     return "\r\n".join(
         [
             "Windows Registry Editor Version 5.00",
             "",
-            f"; pathsec: RPC dynamic port range of {host.name} (KB 154596); restart to apply",
-            f"; Apply on any Windows: reg import host-{safe_name(host.name)}-rpc.reg",
-            f"[HKEY_LOCAL_MACHINE\\{RPC_KEY}]",
-            f'"Ports"=hex(7):{hexed}',
-            '"PortsInternetAvailable"="Y"',
-            '"UseInternetPorts"="Y"',
+            reg_comment(
+                f"pathsec: RPC dynamic port range of {host.name} (KB 154596); restart to apply"
+            ),
+            reg_comment(f"Apply on any Windows: reg import host-{safe_name(host.name)}-rpc.reg"),
+            reg_key(f"HKEY_LOCAL_MACHINE\\{RPC_KEY}"),
+            f"{reg_string('Ports')}={reg_multi_sz([value])}",
+            f"{reg_string('PortsInternetAvailable')}={reg_string('Y')}",
+            f"{reg_string('UseInternetPorts')}={reg_string('Y')}",
             "",
         ]
     )
@@ -95,8 +112,8 @@ def render_rpc_ps1(host: HostInfo) -> str:
 def _rpc_files(host: HostInfo) -> list[RenderedFile]:
     slug = f"host-{safe_name(host.name)}"
     return [
-        RenderedFile(f"{slug}-rpc.reg", render_reg(host)),
-        RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(host)),
+        RenderedFile(f"{slug}-rpc.reg", render_reg(host), REG),
+        RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(host), PS1),
     ]
 
 
@@ -108,7 +125,6 @@ class WindowsGenerator(Generator):
     capabilities = Capabilities(
         network_firewalls=False,
         host_firewalls=True,
-        interfaces=False,
         description="Windows Firewall inbound rules per host in its own Windows' format; "
         "KB 154596 registry settings",
     )
@@ -135,7 +151,8 @@ class WindowsGenerator(Generator):
                 else:
                     out, c = render_advfirewall(plan, p, namer, flavour)
                 side_text = next((f.content for f in c.files()), None)
-            files.append(RenderedFile(f"{p.slug}.{ext}", out.text))
+            encoding: Encoding = PS1 if ext == "ps1" else "utf-8"  # .cmd: ASCII (allow-list)
+            files.append(RenderedFile(f"{p.slug}.{ext}", out.text, encoding))
             if side_text is not None:
                 files.append(RenderedFile(side, side_text))
             summaries.append(

@@ -25,21 +25,21 @@ from pathsec.firewall.windows_common import (
     EXPAND_MAX,
     Flavour,
     cmd_label,
-    cmd_quoted,
-    cmd_rem,
     cmd_token,
     release_name,
     rpc_kind,
+    rpc_kind_of,
     span_size,
 )
 from pathsec.firewall.windows_netsh_fw import LINE_MAX, HostFile
-from pathsec.plan.models import Plan
+from pathsec.plan.models import HostInfo, Plan
+from pathsec.quoting import cmd_quoted, cmd_rem
 
 RULE_NAME = "pathsec"
 
 
-def _allowed(rule: FlowRule, ranges: bool) -> Refusal | None:
-    if ranges or rpc_kind(rule) != "ports" or span_size(rule) <= EXPAND_MAX:
+def _allowed(rule: FlowRule, ranges: bool, host: HostInfo) -> Refusal | None:
+    if ranges or rpc_kind(rule, host) != "ports" or span_size(rule) <= EXPAND_MAX:
         return None
     return Refusal(
         rule.label,
@@ -117,12 +117,12 @@ def render_host(
     kept: list[FlowRule] = []
     refused: list[Refusal] = []
     for r in point.rules:
-        refusal = _allowed(r, ranges)
+        refusal = _allowed(r, ranges, host)
         if refusal is None:
             kept.append(r)
         else:
             refused.append(refusal)
-    c = consolidate_point(plan, point, namer, rpc_kind, kept)
+    c = consolidate_point(plan, point, namer, rpc_kind_of(host), kept)
     body: list[str] = []
     for rule in c.rules:
         body += rule_lines(c, rule, ranges)

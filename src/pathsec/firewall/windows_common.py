@@ -14,12 +14,13 @@ Flavours (verified against Microsoft's documentation; sources in the README):
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from enum import StrEnum
 
 from pathsec.firewall.interface import FirewallError
-from pathsec.firewall.rules import FlowRule, is_rpc_range
+from pathsec.firewall.rules import FlowRule
 from pathsec.plan.models import HostInfo
+from pathsec.quoting import QuotingError, netsh_token
 
 
 class Flavour(StrEnum):
@@ -54,47 +55,18 @@ def release_name(host: HostInfo) -> str:
     return "Windows Server " + (host.windows or "?").replace("-r2", " R2")
 
 
-# --- cmd.exe ----------------------------------------------------------------------------
-
-#: What reaches a .cmd file from data: letters, digits, space and ``_ . : ; / ( ) + - # @ '``.
-#: Everything cmd.exe or netsh treat specially (``& | < > ^ % " ! , =`` and controls) is not
-#: in the list and becomes ``_``; a flow's ``>`` is written `` to `` first (:func:`cmd_label`).
-_CMD_BAD = re.compile(r"[^A-Za-z0-9 _.:;/()+\-#@']")
-_CMD_TOKEN = re.compile(r"[A-Za-z0-9_.:/\-]+")
-
-
-def cmd_text(text: str, limit: int = 1000) -> str:
-    """``text`` reduced to the cmd.exe allow-list, cut to ``limit`` characters."""
-    clean = _CMD_BAD.sub("_", text)
-    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
-
-
-def cmd_quoted(text: str, limit: int = 1000) -> str:
-    """A double-quoted netsh argument value (``name="…"``, ``description="…"``)."""
-    return f'"{cmd_text(text, limit)}"'
-
-
-#: ``rem`` lines may also hold ``,`` and ``=`` (cmd.exe ignores the rest of a ``rem`` line but
-#: still expands ``%``, and a caret could continue it: those stay out).
-_REM_BAD = re.compile(r"[^A-Za-z0-9 _.:;/()+\-#@',=]")
-
-
-def cmd_rem(text: str) -> str:
-    """A ``rem`` comment line (the cmd.exe allow-list plus ``,`` and ``=``)."""
-    body = _REM_BAD.sub("_", text)[:1000]
-    return f"rem {body}" if body else "rem"
-
-
-def cmd_token(text: str) -> str:
-    """A bare netsh value (addresses, ports, keywords): refused unless plain."""
-    if not _CMD_TOKEN.fullmatch(text):
-        raise FirewallError(f"{text!r} is not a plain netsh value")
-    return text
-
-
 def cmd_label(label: str) -> str:
     """A flow label as .cmd files write it: ``a>b`` (and ``a -> b``) become ``a to b``."""
     return label.replace(" -> ", " to ").replace(">", " to ")
+
+
+def cmd_token(text: str) -> str:
+    """A bare netsh value (:func:`pathsec.quoting.netsh_token`); a :class:`FirewallError`
+    when the value is not plain."""
+    try:
+        return netsh_token(text)
+    except QuotingError as exc:
+        raise FirewallError(str(exc)) from None
 
 
 # --- RPC ------------------------------------------------------------------------------------
@@ -105,19 +77,33 @@ EPMAP_PROGRAM = r"%SystemRoot%\system32\svchost.exe"
 EPMAP_SERVICE = "rpcss"
 
 
-def rpc_kind(rule: FlowRule) -> str:
-    """``RPC`` for a flow to an RPC dynamic range, ``RPC-EPMap`` for TCP 135, else ``ports``.
+def _rpc_path(rule: FlowRule) -> bool:
+    return any(p.label is not None and "RPC" in p.label for p in rule.path.ports)
+
+
+def rpc_kind(rule: FlowRule, host: HostInfo) -> str:
+    """``RPC`` for a flow to ``host``'s RPC dynamic range, ``RPC-EPMap`` for TCP 135, else
+    ``ports``.
 
     ``localport=RPC`` matches only the ports the endpoint mapper handed out, tighter than
-    the whole range; ``RPC-EPMap`` only the endpoint mapper itself (RpcSs) on TCP 135.
+    the whole range; ``RPC-EPMap`` only the endpoint mapper itself (RpcSs) on TCP 135. A
+    flow is to the RPC range when its range is the host's ``rpc_range`` and its catalog
+    path is an RPC path: decided from the catalog and the plan's host, never from a flow's
+    free-text label.
     """
     if rule.protocol != "tcp":
         return "ports"
-    if rule.flow.port_range is not None and is_rpc_range(rule.flow, rule.path):
+    span = rule.flow.port_range
+    if span is not None and span == host.rpc_range and _rpc_path(rule):
         return "RPC"
     if rule.ports.start == rule.ports.end == 135:
         return "RPC-EPMap"
     return "ports"
+
+
+def rpc_kind_of(host: HostInfo) -> Callable[[FlowRule], str]:
+    """:func:`rpc_kind` for the flows to one host (a consolidation ``kind_of``)."""
+    return lambda rule: rpc_kind(rule, host)
 
 
 def span_size(rule: FlowRule) -> int:

@@ -12,28 +12,12 @@ from __future__ import annotations
 
 from pathsec.firewall.consolidate import Consolidated, Rule, SetNamer, consolidate_point
 from pathsec.firewall.rules import EnforcementPoint, address_text
-from pathsec.firewall.windows_common import EPMAP_PROGRAM, release_name, rpc_kind
+from pathsec.firewall.windows_common import EPMAP_PROGRAM, release_name, rpc_kind_of
 from pathsec.firewall.windows_netsh_fw import HostFile
 from pathsec.plan.models import Plan
+from pathsec.quoting import ps_comment, ps_list, ps_string
 
 GROUP = "pathsec"
-
-
-def ps_string(text: str) -> str:
-    """A PowerShell single-quoted string: printable ASCII only, ``'`` doubled."""
-    clean = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
-    return "'" + clean.replace("'", "''") + "'"
-
-
-def ps_list(items: list[str]) -> str:
-    """A PowerShell array of single-quoted strings."""
-    return "@(" + ", ".join(ps_string(i) for i in items) + ")"
-
-
-def ps_comment(text: str) -> str:
-    """A ``#`` comment line (never ``#requires``: a space follows the ``#``)."""
-    clean = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
-    return f"# {clean}"
 
 
 ADMIN_CHECK = (
@@ -79,7 +63,7 @@ def render_host(
     """The ``.ps1`` of one Windows Server 2012 (or later) host and its consolidated rules."""
     assert point.host is not None
     host = point.host
-    c = consolidate_point(plan, point, namer, rpc_kind)
+    c = consolidate_point(plan, point, namer, rpc_kind_of(host))
     out = [
         ps_comment(
             f"pathsec rules: Windows Firewall of {host.name}, {release_name(host)}, "

@@ -32,14 +32,13 @@ from pathsec.firewall.rules import EnforcementPoint, FlowRule, IPNet, address_te
 from pathsec.firewall.windows_common import (
     EXPAND_MAX,
     cmd_label,
-    cmd_quoted,
-    cmd_rem,
     cmd_token,
     release_name,
     rpc_kind,
     span_size,
 )
-from pathsec.plan.models import Plan
+from pathsec.plan.models import HostInfo, Plan
+from pathsec.quoting import cmd_quoted, cmd_rem
 
 #: cmd.exe reads lines of up to 8,191 characters; pathsec stays below.
 LINE_MAX = 8000
@@ -104,7 +103,7 @@ class HostFile:
 
 
 def _classify(
-    rules: tuple[FlowRule, ...],
+    rules: tuple[FlowRule, ...], host: HostInfo
 ) -> tuple[dict[tuple[L4, int], _Opening], dict[str, _Opening], list[Refusal]]:
     ports: dict[tuple[L4, int], _Opening] = {}
     programs: dict[str, _Opening] = {}
@@ -121,7 +120,7 @@ def _classify(
             )
         if v4 is None:
             continue
-        if rpc_kind(r) == "RPC":
+        if rpc_kind(r, host) == "RPC":
             prog = RPC_PROGRAMS.get(r.flow.path_id)
             if prog is None:
                 refused.append(
@@ -204,7 +203,7 @@ def render_host(plan: Plan, point: EnforcementPoint, side: str) -> HostFile:
     """The ``.cmd`` of one Windows Server 2003 host."""
     assert point.host is not None
     host = point.host
-    ports, programs, refused = _classify(point.rules)
+    ports, programs, refused = _classify(point.rules, host)
     body: list[str] = []
     side_lines = [f"# pathsec: flows of each opening of {host.name} (rule, opening, flow id)"]
     n = 0

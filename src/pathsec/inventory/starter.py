@@ -75,6 +75,10 @@ def _sites_and_zones(w: _Lines, shape: StarterShape) -> None:
         if i == 0:
             w(f"  - name: {name}", "TODO: site name as in AD Sites and Services")
             w("    description: head office", "free text (optional)")
+            w(
+                "    # internet_facing: true",
+                "internet clients reach only internet-facing sites' CAS",
+            )
         else:
             w(f"  - name: {name}", "TODO: site name")
     w()
@@ -167,6 +171,7 @@ def _servers(w: _Lines, shape: StarterShape) -> None:
                 "    # listen_ports: {25: 2525}",
                 "reference port -> port it really listens on",
             )
+            w("    # internet_facing: true", "a CAS: overrides its site's internet_facing")
         if i == 0 and shape.ccr:
             for node in (1, 2):
                 _server(w, f"{site}-MBX{node}", f"10.{n}.0.3{node}", site, zone, "mailbox")
@@ -259,7 +264,42 @@ def _rest(w: _Lines, shape: StarterShape) -> None:
     w("#     domain_security: true")
     w("#     edges: [EDGE1]", "Edge servers used (default all)")
     w()
+    _internet(w, shape)
     _firewalls(w, shape)
+
+
+def _internet(w: _Lines, shape: StarterShape) -> None:
+    """Internet mail, certificate checks, publishing, exceptions, operational flows."""
+    prefix = "" if shape.edge else "# "
+    w(f"{prefix}internet_mail:", "any MTA <-> Edge 25; Edge -> resolvers 53 (TCP and UDP)")
+    w(f"{prefix}  name: internet-mail", "the plan host standing for every mail server")
+    w(f"{prefix}  zone: internet", "default: the first zone of kind internet")
+    w(f"{prefix}  edges: [EDGE1]", "default: every Edge Transport server")
+    w(f"{prefix}  inbound: true", "mail from the internet to the Edge (25)")
+    w(f"{prefix}  outbound: true", "mail from the Edge to the internet (25)")
+    w(f"{prefix}  # resolvers: {{name: dns-resolvers, zone: perimeter, addresses: [192.0.2.53]}}")
+    w(
+        f"{prefix}# certificate_checks: {{name: crl-endpoints, zone: internet, addresses: []}}",
+        "where Edges fetch CRLs (80, 389; outbound)",
+    )
+    w("# publishers:", "reverse proxies, load balancers or NAT publishing CAS services")
+    w("#   - name: rp1")
+    w("#     kind: reverse_proxy", "reverse_proxy | load_balancer | nat")
+    w("#     zone: perimeter")
+    w("#     addresses: [192.0.2.80]", "what clients connect to")
+    w(
+        "#     publishes: [owa, activesync, outlook_anywhere, autodiscover, ews, oab]",
+        "and um_web_service",
+    )
+    w("#     servers: [HQ-HC1]", "default: the internet-facing CAS")
+    w("#     populations: [internet-users]", "default: every population in an internet zone")
+    w("# exceptions:", "leave out what this deployment does not use (a deviation)")
+    w("#   - path: transport.edgesync", "a catalog path id (pathsec catalog)")
+    w("#     ports: [50389]", "default: every port of the path")
+    w("#     protocol: tcp", "tcp | udp narrows (optional)")
+    w("#     reason: EdgeSync over LDAPS only", "required; shown on every flow it removes")
+    w("operational_flows: false", "true: also plan flows beyond the reference (KB-labelled)")
+    w()
 
 
 def _firewalls(w: _Lines, shape: StarterShape) -> None:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pathsec.atomic import write_atomic
+from pathsec.atomic import make_private_dirs, write_atomic
 
 #: Validity of the certificates Exchange 2007 Setup creates.
 VALIDITY = dt.timedelta(days=5 * 365)
@@ -71,14 +71,13 @@ def write_certificate(
 ) -> CertFiles:
     """Make a certificate for one server and write ``NAME.pem`` and ``NAME.key`` (0600)."""
     cert, key = make_certificate(fqdn, netbios, expired=expired)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(directory)
     files = CertFiles(cert=directory / f"{netbios}.pem", key=directory / f"{netbios}.key")
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     )
-    write_atomic(files.key, key_pem.decode("ascii"))
-    files.key.chmod(0o600)
+    write_atomic(files.key, key_pem.decode("ascii"))  # 0600, as every file pathsec writes
     write_atomic(files.cert, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
     return files

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import platformdirs
 
-from pathsec.atomic import write_atomic
+from pathsec.atomic import make_private_dirs, open_private, write_atomic
 from pathsec.errors import PathsecError
+from pathsec.exitcodes import ExitCode
 from pathsec.lab.core import DEPLOYMENT_FILE, ENDPOINTS_FILE, Lab, LabError, PortMode
 
 PID_FILE = "lab.pid"
@@ -90,7 +91,7 @@ async def _serve(lab: Lab, state_dir: Path) -> None:
 
 def run_foreground(profile: str, state_dir: Path, ports: PortMode) -> None:
     """Run the lab in this process until SIGTERM or SIGINT."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(state_dir)
     lab = Lab(profile, state_dir=state_dir, ports=ports)
     asyncio.run(_serve(lab, state_dir))
 
@@ -114,7 +115,7 @@ def _accepts(address: str, port: int) -> bool:
 
 def spawn(profile: str, state_dir: Path, ports: PortMode) -> int:
     """Start the detached lab process; return its PID once every port accepts connections."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(state_dir)
     old = read_pid(state_dir)
     if old is not None and alive(old) and is_lab_process(old):
         raise LabError(f"a lab already runs from {state_dir} (pid {old}); run `pathsec lab down`")
@@ -132,7 +133,7 @@ def spawn(profile: str, state_dir: Path, ports: PortMode) -> int:
         "--ports",
         ports.value,
     ]
-    with open(state_dir / LOG_FILE, "wb") as log:
+    with open_private(state_dir / LOG_FILE) as log:
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
@@ -194,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         run_foreground(args.profile, args.state_dir, PortMode(args.ports))
     except PathsecError as exc:
         print(f"pathsec lab: {exc}", file=sys.stderr)
-        return 3
-    return 0
+        return ExitCode.failed
+    return ExitCode.ok
 
 
 if __name__ == "__main__":

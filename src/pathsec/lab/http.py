@@ -1,7 +1,8 @@
 """IIS 7.0 with the Exchange 2007 virtual directories (HTTP 80, HTTPS 443).
 
-A Client Access server serves every virtual directory; a Unified Messaging server only the
-UM web service (``/UnifiedMessaging/Service.asmx``, 401 with the web-services methods).
+A Client Access server serves every virtual directory, the UM web service
+(``/UnifiedMessaging/Service.asmx``, 401 with the web-services methods) included: in
+Exchange 2007 its virtual directory lives on the Client Access server (Get-UMVirtualDirectory).
 
 A small HTTP/1.1 responder on asyncio streams: no HTTP server library is a dependency
 (httpx is a client; aiohttp is not installed) and the lab answers fixed responses only.
@@ -36,8 +37,6 @@ EAS_COMMANDS = (
 _REASONS = {200: "OK", 302: "Found", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 #: Virtual directories that answer 401 with the web-services authentication methods.
 WEB_SERVICES = ("/autodiscover/", "/ews/", "/oab/", "/unifiedmessaging/")
-#: Virtual directories of a server without the Client Access role (Unified Messaging).
-UM_VDIRS = ("/unifiedmessaging/",)
 #: Every Exchange virtual directory (plain HTTP: 403.4 SSL required unless misconfigured).
 VDIRS = (
     *WEB_SERVICES,
@@ -100,7 +99,7 @@ class Site:
         self.secure = unit.service is Service.https
         self.http = unit.profile.http
         cas = "client_access" in unit.server.roles
-        self.vdirs = VDIRS if cas else UM_VDIRS
+        self.vdirs = VDIRS if cas else ()
         # The profile's plain-HTTP setting is the Client Access vdirs' (LAB-MIS-001).
         self.basic_over_http = self.http.basic_over_http and cas
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from pathsec.catalog.models import Catalog, Role
+from pathsec.plan import assumptions
 from pathsec.plan.hosts import Topology
 from pathsec.plan.models import Flow, HostKind, PlanFinding, Severity
 from pathsec.topology.models import (
@@ -34,6 +35,9 @@ class Context:
     deployment: Deployment
     topology: Topology
     flows: tuple[Flow, ...]
+    removed: tuple[Flow, ...] = ()
+    #: Indexes of deployment exceptions that removed no flow.
+    unused_exceptions: tuple[int, ...] = ()
 
     @cached_property
     def talks(self) -> frozenset[str]:
@@ -534,6 +538,17 @@ CHECKS: dict[str, Check] = {
     "PS-TOPO-016": cas_legacy_mailbox,
     "PS-TOPO-017": endpoint_without_flows,
     "PS-TOPO-018": edge_with_other_roles,
+    "PS-TOPO-019": assumptions.zone_unfiltered,
+    "PS-TOPO-020": assumptions.overlapping_zones,
+    "PS-TOPO-021": assumptions.windows_missing,
+    "PS-TOPO-022": assumptions.dc_host_firewall,
+    "PS-TOPO-023": assumptions.cluster_sites,
+    "PS-TOPO-024": assumptions.cluster_other_roles,
+    "PS-TOPO-025": assumptions.cluster_windows,
+    "PS-TOPO-026": assumptions.facing_unmarked,
+    "PS-TOPO-027": assumptions.internet_to_inner_cas,
+    "PS-TOPO-028": assumptions.exception_unused,
+    "PS-TOPO-029": assumptions.crl_nowhere,
 }
 
 _SEVERITY_ORDER = {Severity.error: 0, Severity.warning: 1, Severity.info: 2}

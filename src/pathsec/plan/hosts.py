@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 
 from pathsec.catalog.models import Role
 from pathsec.plan.models import HostInfo, HostKind, PortSpan
+from pathsec.topology.loader import internet_zone
 from pathsec.topology.models import (
     ClientRole,
     Deployment,
     ExchangeVersion,
+    PublishedService,
     Server,
     ServerRole,
     SipMode,
     WindowsVersion,
+    ZoneKind,
     parse_port_range,
     population_direct_mapi,
     population_roles,
@@ -78,6 +81,18 @@ class Endpoint:
     media_range: PortSpan | None = None
     sip_mode: SipMode | None = None
     exchange: ExchangeVersion | None = None
+    #: External endpoint: may open connections to servers / accept connections from them
+    #: (internet mail: inbound / outbound).
+    sends: bool = True
+    accepts: bool = True
+    #: Client population in a zone of kind internet.
+    internet: bool = False
+    #: Client Access server: serves internet populations (its own or its site's marking).
+    facing: bool = True
+    #: Publisher: its kind, the services (catalog path ids) it publishes, its CAS and clients.
+    publisher_kind: str | None = None
+    published_paths: frozenset[str] = frozenset()
+    populations: frozenset[str] | None = None
 
     @property
     def name(self) -> str:
@@ -96,6 +111,12 @@ class Topology:
     local_agents: dict[str, list[Endpoint]] = field(default_factory=dict)
     #: Cluster name -> (nodes, SCR targets, kind).
     clusters: dict[str, tuple[list[str], list[str], str]] = field(default_factory=dict)
+    #: Where Edge servers check certificate revocation (None: nowhere known).
+    crl: Endpoint | None = None
+    #: Reverse proxies, load balancers and NATs, in deployment order.
+    publishers: list[Endpoint] = field(default_factory=list)
+    #: Whether any site or Client Access server says internet_facing.
+    facing_marked: bool = False
 
     def __post_init__(self) -> None:
         for e in self.endpoints:
@@ -130,9 +151,105 @@ def server_roles(server: Server, cluster_nodes: set[str]) -> set[str]:
     return roles
 
 
+#: Catalog path of each service a publisher can publish.
+PUBLISHED_PATHS: dict[PublishedService, str] = {
+    PublishedService.owa: "client_access.owa",
+    PublishedService.activesync: "client_access.activesync",
+    PublishedService.outlook_anywhere: "client_access.outlook_anywhere",
+    PublishedService.autodiscover: "client_access.autodiscover",
+    PublishedService.ews: "client_access.availability_service",
+    PublishedService.oab: "client_access.outlook_oab_web",
+    PublishedService.um_web_service: "unified_messaging.web_service",
+}
+
+
+def _facing(dep: Deployment) -> tuple[bool, dict[str, bool]]:
+    """Whether anything is marked internet_facing, and each Client Access server's verdict."""
+    sites = {s.name: s.internet_facing for s in dep.sites}
+    marked = any(v is not None for v in sites.values()) or any(
+        s.internet_facing is not None for s in dep.servers
+    )
+    verdict: dict[str, bool] = {}
+    for s in dep.servers:
+        if ServerRole.client_access in s.roles:
+            own = s.internet_facing if s.internet_facing is not None else sites.get(s.site or "")
+            verdict[s.name] = bool(own) if marked else True
+    return marked, verdict
+
+
+def _extra_endpoints(dep: Deployment, topo_zones: dict[str, tuple[str, ...]]) -> list[Endpoint]:
+    """Internet mail, its resolvers and the publishers as plan endpoints."""
+    out: list[Endpoint] = []
+    inet = internet_zone(dep)
+    mail = dep.internet_mail
+    if mail is not None:
+        zone = mail.zone or inet
+        assert zone is not None  # the loader checked
+        info = HostInfo(
+            name=mail.name,
+            kind=HostKind.internet_mail,
+            zone=zone,
+            addresses=mail.addresses or topo_zones[zone],
+            roles=(Role.remote_organization.value,),
+        )
+        edges = frozenset(mail.edges) if mail.edges is not None else None
+        out.append(
+            Endpoint(
+                info,
+                frozenset({Role.remote_organization.value}),
+                None,
+                targets=edges,
+                sends=mail.inbound,
+                accepts=mail.outbound,
+            )
+        )
+        if mail.resolvers is not None:
+            r = mail.resolvers
+            info = HostInfo(
+                name=r.name,
+                kind=HostKind.dns_resolver,
+                zone=r.zone,
+                addresses=r.addresses,
+                roles=(Role.dns_resolver.value,),
+            )
+            out.append(Endpoint(info, frozenset({Role.dns_resolver.value}), None, targets=edges))
+    for pub in dep.publishers:
+        info = HostInfo(
+            name=pub.name, kind=HostKind.publisher, zone=pub.zone, addresses=pub.addresses
+        )
+        out.append(
+            Endpoint(
+                info,
+                frozenset(),
+                None,
+                targets=frozenset(pub.servers) if pub.servers is not None else None,
+                publisher_kind=pub.kind.value,
+                published_paths=frozenset(PUBLISHED_PATHS[x] for x in pub.publishes),
+                populations=frozenset(pub.populations) if pub.populations is not None else None,
+            )
+        )
+    return out
+
+
+def _crl_endpoint(dep: Deployment, topo_zones: dict[str, tuple[str, ...]]) -> Endpoint | None:
+    cc = dep.certificate_checks
+    zone = (cc.zone if cc is not None else None) or internet_zone(dep)
+    if zone is None:
+        return None
+    info = HostInfo(
+        name=cc.name if cc is not None else "crl-endpoints",
+        kind=HostKind.crl_endpoint,
+        zone=zone,
+        addresses=(cc.addresses if cc is not None else ()) or topo_zones[zone],
+    )
+    return Endpoint(info, frozenset(), None)
+
+
 def build_topology(dep: Deployment) -> Topology:
     """Every endpoint of ``dep`` as plan hosts, in a stable order (servers first)."""
     zones = {z.name: z for z in dep.zones}
+    internet_zones = {z.name for z in dep.zones if z.kind is ZoneKind.internet}
+    marked, facing = _facing(dep)
     nodes = {n for c in dep.clusters for n in c.nodes}
     endpoints: list[Endpoint] = []
     for s in dep.servers:
@@ -161,6 +278,7 @@ def build_topology(dep: Deployment) -> Topology:
                 media_range=_span(s.um_media_range) if is_um else None,
                 sip_mode=s.um_sip_mode if is_um else None,
                 exchange=s.exchange,
+                facing=facing.get(s.name, True),
             )
         )
     for p in dep.client_populations:
@@ -184,6 +302,7 @@ def build_topology(dep: Deployment) -> Topology:
                 if ClientRole.outlook_client in population_roles(p)
                 else frozenset(),
                 oab_web=p.oab_web_distribution,
+                internet=p.zone in internet_zones,
             )
         )
     for g in dep.ip_gateways:
@@ -254,7 +373,14 @@ def build_topology(dep: Deployment) -> Topology:
                 targets=frozenset(pt.edges) if pt.edges is not None else None,
             )
         )
+    zone_cidrs = {z.name: z.cidrs for z in dep.zones}
+    extra = _extra_endpoints(dep, zone_cidrs)
+    endpoints.extend(extra)
     topo = Topology(endpoints)
+    topo.publishers = [e for e in extra if e.info.kind is HostKind.publisher]
+    topo.facing_marked = marked
+    if any(ServerRole.edge_transport in s.roles for s in dep.servers):
+        topo.crl = _crl_endpoint(dep, zone_cidrs)
     for c in dep.clusters:
         topo.clusters[c.name] = (list(c.nodes), list(c.scr_targets), c.kind.value)
     # The VSS requestor of a backup runs on the Mailbox server it backs up: a local path.

@@ -11,17 +11,56 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from pathsec.catalog.models import Catalog, DataPath, Port, Role, Scope
+from pathsec.catalog.models import (
+    BasisKind,
+    Catalog,
+    DataPath,
+    Direction,
+    Port,
+    Role,
+    Scope,
+    Towards,
+)
 from pathsec.plan.hosts import RANDOM_RANGE, Endpoint, Topology
-from pathsec.plan.models import EncryptionExpectation, FirewallInfo, Flow, HostKind, PortSpan
+from pathsec.plan.models import (
+    EncryptionExpectation,
+    FirewallInfo,
+    Flow,
+    FlowBasis,
+    HostKind,
+    PortSpan,
+)
 from pathsec.topology.models import SipMode
 
 #: Conditions the planner can decide, by catalog condition id.
 CONDITION_PREDICATES: dict[str, Callable[[Endpoint, Endpoint], bool]] = {
     "hub_mailbox_colocated": lambda s, d: s is d,
 }
+
+
+def _windows_2008(e: Endpoint) -> bool:
+    return e.server is not None and e.server.windows.value.startswith("2008")
+
+
+def _global_catalog(e: Endpoint) -> bool:
+    return e.server is not None and e.server.global_catalog
+
+
+#: Conditions that decide whether a host pair has the path at all, by catalog condition id.
+PAIR_CONDITIONS: dict[str, Callable[[Endpoint, Endpoint], bool]] = {
+    "windows_2008_nodes": lambda s, d: _windows_2008(s) and _windows_2008(d),
+    "global_catalog_only": lambda s, d: _global_catalog(d),
+}
+
+#: Conditions on the whole organisation: the path exists only where a role is deployed.
+ORGANIZATION_CONDITIONS: dict[str, Role] = {"unified_messaging_deployed": Role.unified_messaging}
+
+#: Operational rows planned without the operational switch: the deployment asks for them by
+#: declaring their endpoints (internet_mail.resolvers).
+ALWAYS_PLANNED = frozenset({"operational.edge_dns"})
 
 #: Outlook OAB download paths by client version (see the notes of the two catalog rows).
 OAB_RPC_PATH = "mailbox.outlook_oab_rpc"
@@ -36,9 +75,40 @@ _EXTERNAL_KINDS = {
     HostKind.backup,
     HostKind.admin,
     HostKind.partner,
+    HostKind.internet_mail,
+    HostKind.dns_resolver,
 }
 
 _DC = Role.domain_controller.value
+#: Destinations only populations with direct MAPI access reach (Mailbox, global catalogs).
+_DIRECT_ROLES = frozenset({Role.mailbox, Role.domain_controller})
+
+
+def publisher_for(
+    topo: Topology, path: DataPath, pop: Endpoint, cas: Endpoint, *, explicit: bool = False
+) -> Endpoint | None:
+    """The first publisher that publishes ``path`` of ``cas`` to population ``pop``.
+
+    Default servers of a publisher are the internet-facing CAS (every CAS when nothing is
+    marked); default populations are those in internet zones. ``explicit``: only publishers
+    that name ``cas`` in their servers.
+    """
+    if pop.info.kind is not HostKind.client_population:
+        return None
+    for pub in topo.publishers:
+        if path.id not in pub.published_paths:
+            continue
+        if pub.targets is None:
+            if explicit or not cas.facing:
+                continue
+        elif cas.name not in pub.targets:
+            continue
+        if (pub.populations is None and pop.internet) or (
+            pub.populations is not None and pop.name in pub.populations
+        ):
+            return pub
+    return None
+
 
 SIP_TCP = 5060
 SIP_TLS = 5061
@@ -82,7 +152,7 @@ def zone_routes(firewalls: tuple[FirewallInfo, ...]) -> Callable[[str, str], tup
     return route
 
 
-def _external_allows(path: DataPath, ext: Endpoint, server: Endpoint) -> bool:
+def _external_allows(path: DataPath, ext: Endpoint, server: Endpoint, topo: Topology) -> bool:
     """Whether external endpoint ``ext`` uses ``server`` on ``path``."""
     if ext.targets is not None and server.name not in ext.targets:
         return False
@@ -90,8 +160,16 @@ def _external_allows(path: DataPath, ext: Endpoint, server: Endpoint) -> bool:
     if kind is HostKind.client_population:
         if ext.site is not None and server.site != ext.site:
             return False
-        if path.destination_role is Role.mailbox and not ext.direct_mapi:
+        if path.destination_role in _DIRECT_ROLES and not ext.direct_mapi:
             return False
+        if (
+            ext.internet
+            and ext.targets is None
+            and not server.facing
+            and path.destination_role is Role.client_access
+            and publisher_for(topo, path, ext, server, explicit=True) is None
+        ):
+            return False  # internet users reach internet-facing CAS; CAS-to-CAS serves the rest
         if path.id == OAB_RPC_PATH:
             return 2003 in ext.outlook_versions or (
                 2007 in ext.outlook_versions and not ext.oab_web
@@ -134,6 +212,8 @@ def _pairs(
             for d in dests:
                 if not (s is d and src_role == dst_role):
                     yield s, d
+                    if path.bidirectional:
+                        yield d, s
     elif scope is Scope.subscription:
         for s in sources:
             for d in dests:
@@ -147,16 +227,18 @@ def _pairs(
         if ext_is_source:
             for s in sources:
                 for d in dests:
-                    if d.info.kind is HostKind.server and _external_allows(path, s, d):
-                        yield s, d
-                        if path.bidirectional:
+                    if d.info.kind is HostKind.server and _external_allows(path, s, d, topo):
+                        if s.sends:
+                            yield s, d
+                        if path.bidirectional and s.accepts:
                             yield d, s
         else:
             for d in dests:
                 for s in sources:
-                    if s.info.kind is HostKind.server and _external_allows(path, d, s):
-                        yield s, d
-                        if path.bidirectional:
+                    if s.info.kind is HostKind.server and _external_allows(path, d, s, topo):
+                        if d.accepts:
+                            yield s, d
+                        if path.bidirectional and d.sends:
                             yield d, s
 
 
@@ -180,6 +262,45 @@ def _cluster_pairs(path: DataPath, topo: Topology) -> Iterator[tuple[Endpoint, E
                     yield t, a
 
 
+@dataclass(frozen=True)
+class _PortSpec:
+    """The facts of one catalog port the expander needs, decoded once."""
+
+    kind: str  # number | dynamic | random | local
+    proto: str | None
+    number: int | None
+    label: str | None
+    rpc: bool
+    basis: FlowBasis
+    note: str | None
+    outbound_only: bool  # never from the path's destination role back to its source role
+    to_crl: bool  # reaches the CRL distribution points, not the path's destination
+
+
+def _port_spec(path: DataPath, pt: Port) -> _PortSpec:
+    basis, note = FlowBasis.reference, None
+    direction = pt.direction
+    if path.basis is not None and path.basis.kind is BasisKind.operational:
+        basis, note = FlowBasis.operational, path.basis.reason
+    elif direction is not None and direction.basis.kind is not BasisKind.source:
+        basis, note = FlowBasis.inferred, direction.basis.reason
+    elif pt.protocol_basis is not None:
+        basis, note = FlowBasis.inferred, pt.protocol_basis.reason
+    elif path.destination_basis is not None:
+        basis, note = FlowBasis.inferred, path.destination_basis.reason
+    return _PortSpec(
+        kind="number" if pt.port is not None else str(pt.range),
+        proto=pt.protocol.value if pt.protocol else None,
+        number=pt.port,
+        label=pt.label,
+        rpc=bool(pt.label and pt.label.upper().startswith("RPC")),
+        basis=basis,
+        note=note,
+        outbound_only=direction is not None and direction.direction is Direction.outbound,
+        to_crl=direction is not None and direction.towards is Towards.certificate_revocation,
+    )
+
+
 class _Expander:
     """Turns one (path, source, destination) into flows, one per port."""
 
@@ -191,51 +312,67 @@ class _Expander:
                 a, b = rule.ports
                 if a.port is not None and b.port is not None:
                     self.sip_tcp, self.sip_tls = a.port, b.port
+        every = (*catalog.paths, *catalog.operational)
         self.enc: dict[str, EncryptionExpectation] = {
             p.id: EncryptionExpectation(
                 supported=p.encryption.supported,
                 mechanisms=tuple(m.value for m in p.encryption.mechanisms),
                 by_default=p.encryption.by_default,
             )
-            for p in catalog.paths
+            for p in every
         }
         self.sip_paths = {
-            p.id
-            for p in catalog.paths
-            if any(x.port in (self.sip_tcp, self.sip_tls) for x in p.ports)
+            p.id for p in every if any(x.port in (self.sip_tcp, self.sip_tls) for x in p.ports)
         }
         # Port facts decoded once per catalog port, keyed by the (immutable) Port object.
-        self.specs: dict[int, tuple[str, str | None, int | None, str | None, bool]] = {}
-        for p in catalog.paths:
+        self.specs: dict[int, _PortSpec] = {}
+        for p in every:
             for pt in p.ports:
-                kind = "number" if pt.port is not None else str(pt.range)
-                rpc = bool(pt.label and pt.label.upper().startswith("RPC"))
-                proto = pt.protocol.value if pt.protocol else None
-                self.specs[id(pt)] = (kind, proto, pt.port, pt.label, rpc)
+                self.specs[id(pt)] = _port_spec(p, pt)
         self.auth = {
             p.id: (tuple(a.value for a in p.default_auth), tuple(a.value for a in p.supported_auth))
-            for p in catalog.paths
+            for p in every
         }
         self.media_enc = EncryptionExpectation(supported=False, mechanisms=(), by_default=False)
 
-    def flows(self, path: DataPath, s: Endpoint, d: Endpoint, out: list[Flow]) -> None:
-        """Append the flows of ``path`` from ``s`` to ``d`` to ``out``, one per port."""
+    def flows(
+        self,
+        path: DataPath,
+        s: Endpoint,
+        d: Endpoint,
+        out: list[Flow],
+        *,
+        reverse: bool = False,
+        crl: bool = False,
+        reason: str | None = None,
+        enters: str | None = None,
+    ) -> None:
+        """Append the flows of ``path`` from ``s`` to ``d`` to ``out``, one per port.
+
+        ``reverse``: the pair runs from the path's destination role back to its source role
+        (ports read as outbound-only are left out). ``crl``: only the ports that reach the
+        CRL distribution points (``d`` is that endpoint); otherwise those are left out.
+        ``reason`` explains the flow; ``enters`` is the zone the packets enter the network
+        from when it is not the source's (the inside leg of a NAT).
+        """
         local = s is d
         default_auth, supported_auth = self.auth[path.id]
-        reason = "roles co-located on one server: no network traffic" if local else None
+        if local:
+            reason = "roles co-located on one server: no network traffic"
         for cond in path.conditions:
             pred = CONDITION_PREDICATES.get(cond.id)
             if cond.default_auth and pred is not None and pred(s, d):
                 default_auth = tuple(a.value for a in cond.default_auth)
                 reason = f"{reason}; " if reason else ""
                 reason += f"condition {cond.id}: default authentication {', '.join(default_auth)}"
+        source_zone = enters or s.info.zone
         # Every Flow field, in Flow's field order (model_dump follows the schema; golden
         # files stay stable): _make copies this and fills in the per-port fields.
         base: dict[str, Any] = {
             "id": "",
             "path_id": path.id,
             "source": s.name,
-            "source_zone": s.info.zone,
+            "source_zone": source_zone,
             "destination": d.name,
             "destination_zone": d.info.zone,
             "protocol": None,
@@ -246,29 +383,39 @@ class _Expander:
             "default_auth": default_auth,
             "supported_auth": supported_auth,
             "encryption": self.enc[path.id],
-            "crosses": () if local else self.route(s.info.zone, d.info.zone),
+            "crosses": () if local else self.route(source_zone, d.info.zone),
             "reason": reason,
+            "basis": FlowBasis.reference,
+            "basis_note": None,
+            "deviation": None,
         }
         um = None  # SIP port selection only applies to SIP paths
         if path.id in self.sip_paths:
             um = s if s.sip_mode is not None else d if d.sip_mode is not None else None
         prefix = f"{path.id}:{s.name}>{d.name}:"  # of every flow id
         for port in path.ports:
-            self._port_flows(path, port, s, d, um, base, prefix, out)
+            spec = self.specs[id(port)]
+            if spec.to_crl != crl or (spec.outbound_only and reverse):
+                continue
+            if spec.basis is not FlowBasis.reference:
+                base = {**base, "basis": spec.basis, "basis_note": spec.note}
+            elif base["basis"] is not FlowBasis.reference:
+                base = {**base, "basis": FlowBasis.reference, "basis_note": None}
+            self._port_flows(spec, s, d, um, base, prefix, out, path)
 
     def _port_flows(
         self,
-        path: DataPath,
-        port: Port,
+        spec: _PortSpec,
         s: Endpoint,
         d: Endpoint,
         um: Endpoint | None,
         base: dict[str, Any],
         prefix: str,
         out: list[Flow],
+        path: DataPath,
     ) -> None:
         make = self._make
-        kind, proto, number, label, rpc = self.specs[id(port)]
+        kind, proto, number, label, rpc = spec.kind, spec.proto, spec.number, spec.label, spec.rpc
         if kind == "number":
             assert number is not None
             dc = d.server if d.server is not None and _DC in d.roles else None
@@ -355,19 +502,69 @@ def _fast_flow(fields: dict[str, Any]) -> Flow:
     return flow
 
 
+def _legs(
+    path: DataPath, s: Endpoint, d: Endpoint, topo: Topology
+) -> Iterator[tuple[Endpoint, Endpoint, str | None, str | None]]:
+    """(source, destination, reason, entry zone) of a pair: itself, or through a publisher."""
+    pub = publisher_for(topo, path, s, d) if d.info.kind is HostKind.server else None
+    if pub is None:
+        yield s, d, None, None
+        return
+    kind = pub.publisher_kind or "reverse_proxy"
+    yield s, pub, f"published by {pub.name} ({kind}) for {d.name}", None
+    if kind == "nat":
+        yield (
+            s,
+            d,
+            f"through {pub.name} (nat): destination translated, source kept; enters from "
+            f"zone {pub.info.zone}",
+            pub.info.zone,
+        )
+    else:
+        yield pub, d, f"{pub.name} ({kind}) forwards {s.name}'s requests", None
+
+
 def plan_flows(
     catalog: Catalog,
     topo: Topology,
     subscriptions: dict[str, str],
     firewalls: tuple[FirewallInfo, ...],
+    *,
+    operational: bool = False,
 ) -> tuple[Flow, ...]:
-    """Every flow of the deployment, deduplicated by id and sorted deterministically."""
+    """Every flow of the deployment, deduplicated by id and sorted deterministically.
+
+    ``operational``: also the catalog's operational rows (beyond the reference).
+    """
     expander = _Expander(catalog, zone_routes(firewalls))
     out: dict[str, tuple[tuple[int, str, str, str, int, int], Flow]] = {}
     batch: list[Flow] = []
-    for order, path in enumerate(catalog.paths):
+    paths = [*catalog.paths]
+    paths += [p for p in catalog.operational if operational or p.id in ALWAYS_PLANNED]
+    for order, path in enumerate(paths):
+        if any(
+            not topo.with_role(ORGANIZATION_CONDITIONS[c.id].value)
+            for c in path.conditions
+            if c.id in ORGANIZATION_CONDITIONS
+        ):
+            continue
+        src_role = path.source_role.value
+        checks = [PAIR_CONDITIONS[c.id] for c in path.conditions if c.id in PAIR_CONDITIONS]
+        crl = topo.crl if any(expander.specs[id(p)].to_crl for p in path.ports) else None
+        crl_sources: dict[str, Endpoint] = {}
         for s, d in _pairs(path, topo, subscriptions):
-            expander.flows(path, s, d, batch)
+            if checks and not all(check(s, d) for check in checks):
+                continue
+            reverse = src_role not in s.roles
+            for a, b, reason, enters in _legs(path, s, d, topo):
+                expander.flows(path, a, b, batch, reverse=reverse, reason=reason, enters=enters)
+            if crl is not None:
+                edge = d if reverse else s
+                crl_sources.setdefault(edge.name, edge)
+        for edge in crl_sources.values():
+            assert crl is not None
+            why = f"certificate revocation check of {path.id} peers"
+            expander.flows(path, edge, crl, batch, crl=True, reason=why)
         for f in batch:
             if f.id in out:
                 continue

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, ConfigDict
 
-from pathsec.probes.base import ProtocolError
+from pathsec.probes.interface import ProtocolError
 
 #: Versions pathsec tries, oldest first, with the stdlib enum member each pins.
 VERSIONS: dict[str, ssl.TLSVersion] = {

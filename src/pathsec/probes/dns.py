@@ -6,23 +6,27 @@ known domain one SOA query for the root zone shows that a DNS server answers at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.probes.base import (
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
+    Speaks,
     Status,
-    Transcript,
-    clean_text,
-    guarded,
 )
+from pathsec.probes.runtime import guarded
+from pathsec.probes.text import Transcript, clean_text
 
 MAX_ANSWERS = 32
 
@@ -63,14 +67,17 @@ def queries_for(domain: str | None) -> tuple[tuple[str, str], ...]:
     return ((d, "SOA"), (f"_ldap._tcp.{d}", "SRV"), (f"_kerberos._tcp.{d}", "SRV"))
 
 
-class DnsProbe:
+class DnsProbe(Probe[DnsObservation]):
     """The DNS probe: one query per job over TCP (``dns``) or UDP (``dns-udp``)."""
 
     kind = ProbeKind.dns
+    observation = DnsObservation
+    speaks = (
+        Speaks(AppProtocol.dns, (53,)),
+        Speaks(AppProtocol.dns_udp, (53,), transport="udp"),
+    )
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """One job per query."""
         return tuple(Job(self.kind, endpoint, f"{t} {n}") for n, t in queries_for(endpoint.domain))
 
@@ -92,7 +99,7 @@ class DnsProbe:
             transcript.add("C", f"{rdtype} {name} (RD=0)")
             kw = {"timeout": settings.timeout, "port": ep.port, "source": settings.source_address}
             try:
-                if ep.protocol.transport == "udp":
+                if ep.speaks.transport == "udp":
                     r = await dns.asyncquery.udp(q, ep.host, ignore_unexpected=True, **kw)  # type: ignore[arg-type]
                 else:
                     r = await dns.asyncquery.tcp(q, ep.host, **kw)  # type: ignore[arg-type]
@@ -125,7 +132,15 @@ class DnsProbe:
             status=Status.ok if answers else (bad[0].status if bad else Status.error),
             reason=None if answers else (bad[0].reason if bad else "no answer"),
             transcript=tuple(line for a in attempts for line in a.transcript)[:60],
-            transport=endpoint.protocol.transport,
+            transport=endpoint.speaks.transport,
             queries=answers,
             failed={a.job.variant: f"{a.status.value}: {a.reason}" for a in bad},
         )
+
+    def summary(self, obs: DnsObservation) -> str:
+        """Each query and its answer code."""
+        return " ".join(f"{q.rdtype} {q.name} {q.rcode}" for q in obs.queries)
+
+    def facts(self, obs: DnsObservation) -> Facts:
+        """The answer code of each query."""
+        return {f"dns.{q.rdtype}.{q.name}": q.rcode for q in obs.queries}

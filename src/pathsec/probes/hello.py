@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from pathsec.probes.base import ProtocolError
+from pathsec.probes.interface import ProtocolError
 
 #: Record content types (RFC 8446 section 5.1).
 _ALERT, _HANDSHAKE = 21, 22

@@ -12,26 +12,30 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.probes.base import (
+from pathsec.probes.interface import (
     AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
+    Speaks,
     Status,
-    Transcript,
-    clean_text,
-    guarded,
+    Twin,
 )
 from pathsec.probes.ntlm import NtlmObservation, decode_challenge, negotiate_message
+from pathsec.probes.runtime import guarded
+from pathsec.probes.text import Transcript, clean_text
 
 if TYPE_CHECKING:  # imported where used: httpx and pyspnego cost ~0.2 s at startup
     import httpx
@@ -68,6 +72,7 @@ PATH_VDIRS: dict[str, tuple[str, ...]] = {
 }
 
 FORMS_LOGON = "/owa/auth/logon.aspx"
+#: The response headers that name a product and version: what ``HttpResponse.headers`` keeps.
 VERSION_HEADERS = ("server", "x-owa-version", "x-aspnet-version", "x-powered-by", "x-feserver")
 
 
@@ -88,6 +93,8 @@ class HttpResponse(BaseModel):
     location: str | None = None
     forms_logon: bool = False
     redirect_to_https: bool = False
+    #: The version headers (:data:`VERSION_HEADERS`) only: PS-HTTP-003 reads them as product
+    #: versions. Any other header a check needs gets a field of its own.
     headers: dict[str, str] = Field(default_factory=dict)
     body_bytes: int = 0
     body_truncated: bool = False
@@ -170,19 +177,19 @@ def _challenge_from(value: str, scheme: str) -> str:
 
 
 def _url(ep: Endpoint, path: str) -> str:
-    scheme = "https" if ep.protocol.implicit_tls else "http"
+    scheme = "https" if ep.implicit_tls else "http"
     host = f"[{ep.host}]" if ":" in ep.host else ep.host
     return f"{scheme}://{host}:{ep.port}{path}"
 
 
-class HttpProbe:
+class HttpProbe(Probe[HttpObservation]):
     """The HTTP probe: one request (one connection) per directory and variant."""
 
     kind = ProbeKind.http
+    observation = HttpObservation
+    speaks = (Speaks(AppProtocol.http, (80,), twin=Twin(AppProtocol.https, (443,))),)
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """A GET per directory; with ``ntlm_info`` also an NTLM and a Negotiate request."""
         jobs = [Job(self.kind, endpoint, f"GET {p}") for p in vdirs_for(endpoint.path_id)]
         if settings.ntlm_info:
@@ -301,11 +308,28 @@ class HttpProbe:
             status=Status.ok if ok else (first_bad.status if first_bad else Status.error),
             reason=None if ok else (first_bad.reason if first_bad else "no response"),
             transcript=tuple(transcript),
-            scheme="https" if endpoint.protocol is AppProtocol.https else "http",
+            scheme="https" if endpoint.implicit_tls else "http",
             responses=tuple(responses),
             failed=failed,
             ntlm=tuple(ntlm),
         )
+
+    def summary(self, obs: HttpObservation) -> str:
+        """Each directory's status and authentication schemes."""
+        return " ".join(
+            f"{r.path} {r.status}{' ' + ','.join(r.auth_schemes) if r.auth_schemes else ''}"
+            for r in obs.responses
+        )
+
+    def facts(self, obs: HttpObservation) -> Facts:
+        """Per directory: status, schemes, and whether a redirect goes to HTTPS."""
+        facts: Facts = {}
+        for r in obs.responses:
+            facts[f"http{r.path}.status"] = r.status
+            facts[f"http{r.path}.auth"] = list(r.auth_schemes)
+            if r.location is not None:
+                facts[f"http{r.path}.redirect_https"] = r.redirect_to_https
+        return facts
 
 
 def _http_failure(exc: httpx.HTTPError) -> tuple[Status, str]:

@@ -12,15 +12,20 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from pathsec.probes.base import (
-    Conn,
+from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.interface import (
+    AppProtocol,
     Endpoint,
-    Observation,
+    Facts,
+    NtlmAuth,
     ProbeKind,
     ProtocolError,
-    sni_for,
+    Speaks,
+    StartTls,
+    StartTlsObservation,
+    Twin,
 )
-from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.runtime import Conn, sni_for
 from pathsec.probes.session import SessionProbe, session_of, upgrade
 
 _CAP_CODE = re.compile(r"\[CAPABILITY ([^\]]*)\]", re.IGNORECASE)
@@ -81,7 +86,7 @@ def parse_tagged(tag: str, lines: Sequence[str]) -> tuple[bool, ImapCaps | None]
     return status == "OK", caps
 
 
-class ImapObservation(Observation):
+class ImapObservation(StartTlsObservation):
     """What the IMAP endpoint offered before and after TLS."""
 
     greeting: str | None = None
@@ -92,15 +97,29 @@ class ImapObservation(Observation):
     tls: TlsSession | None = None
     caps_after: ImapCaps | None = None
 
-    @property
-    def plain_before_tls(self) -> tuple[str, ...]:
+    def tls_offered(self) -> bool:
+        """STARTTLS was in the capability list."""
+        return self.starttls_offered
+
+    def tls_failure(self) -> str | None:
+        """Why STARTTLS or its handshake failed."""
+        return self.starttls_error
+
+    def tls_session(self) -> TlsSession | None:
+        """The session of the implicit TLS or STARTTLS handshake."""
+        return self.tls
+
+    def capabilities_before(self) -> tuple[str, ...]:
+        """The capability list before TLS."""
+        return self.caps_before.capabilities if self.caps_before is not None else ()
+
+    def auth_before_tls(self) -> tuple[str, ...]:
         """Login methods offered in plain text: ``LOGIN`` unless LOGINDISABLED, and AUTH=."""
         if self.implicit_tls or self.caps_before is None:
             return ()
         login = () if self.caps_before.logindisabled else ("LOGIN",)
         return login + self.caps_before.auth
 
-    @property
     def auth_after_tls(self) -> tuple[str, ...]:
         """Login methods offered once encrypted."""
         caps = self.caps_before if self.implicit_tls else self.caps_after
@@ -131,47 +150,23 @@ async def greet(conn: Conn) -> ImapCaps | None:
     return parse_greeting(await conn.readline())
 
 
-async def starttls(conn: Conn) -> None:
-    """Bring a fresh plain connection to the point where the TLS handshake starts."""
-    await greet(conn)
-    ok, _ = await command(conn, _Tags(), "STARTTLS")
-    if not ok:
-        raise ProtocolError("STARTTLS refused")
-
-
-async def ready_for_auth(conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
-    """Greeting and (when asked) STARTTLS: the state where AUTHENTICATE may be sent."""
-    await greet(conn)
-    if use_starttls:
-        ok, _ = await command(conn, _Tags(), "STARTTLS")
-        if ok:
-            await conn.start_tls(tls_context(), sni_for(endpoint))
-
-
-async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
-    """AUTHENTICATE NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
-    await conn.send("n1 AUTHENTICATE NTLM")
-    line = await conn.readline()
-    if not line.startswith("+"):
-        raise ProtocolError("AUTHENTICATE NTLM refused")
-    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
-    line = await conn.readline()
-    if not line.startswith("+ "):
-        raise ProtocolError("no NTLM challenge")
-    await conn.send("*")
-    await conn.readline()
-    return line[2:].strip()
-
-
-class ImapProbe(SessionProbe):
+class ImapProbe(SessionProbe[ImapObservation], StartTls, NtlmAuth):
     """The IMAP probe: one connection."""
 
     kind = ProbeKind.imap
     observation = ImapObservation
+    speaks = (
+        Speaks(
+            AppProtocol.imap,
+            (143,),
+            twin=Twin(AppProtocol.imaps, (993,)),
+            client_path="client_access.imap4",
+        ),
+    )
 
     async def session(self, conn: Conn, endpoint: Endpoint) -> ImapObservation:
         """Greeting, CAPABILITY, STARTTLS, CAPABILITY, LOGOUT."""
-        implicit = endpoint.protocol.implicit_tls
+        implicit = endpoint.implicit_tls
         tags = _Tags()
         greeting_line = await conn.readline()
         parse_greeting(greeting_line)
@@ -196,3 +191,43 @@ class ImapProbe(SessionProbe):
         with contextlib.suppress(OSError, TimeoutError, ProtocolError):
             await command(conn, tags, "LOGOUT")
         return obs
+
+    async def starttls(self, conn: Conn) -> None:
+        """Greeting, STARTTLS: the point where the TLS handshake starts."""
+        await greet(conn)
+        ok, _ = await command(conn, _Tags(), "STARTTLS")
+        if not ok:
+            raise ProtocolError("STARTTLS refused")
+
+    async def ready_for_auth(self, conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
+        """Greeting and (when asked) STARTTLS: the state where AUTHENTICATE may be sent."""
+        await greet(conn)
+        if use_starttls:
+            ok, _ = await command(conn, _Tags(), "STARTTLS")
+            if ok:
+                await conn.start_tls(tls_context(), sni_for(endpoint))
+
+    async def ntlm_exchange(self, conn: Conn, negotiate_b64: str) -> str:
+        """AUTHENTICATE NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
+        await conn.send("n1 AUTHENTICATE NTLM")
+        line = await conn.readline()
+        if not line.startswith("+"):
+            raise ProtocolError("AUTHENTICATE NTLM refused")
+        await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+        line = await conn.readline()
+        if not line.startswith("+ "):
+            raise ProtocolError("no NTLM challenge")
+        await conn.send("*")
+        await conn.readline()
+        return line[2:].strip()
+
+    def summary(self, obs: ImapObservation) -> str:
+        """The greeting."""
+        return obs.greeting or ""
+
+    def facts(self, obs: ImapObservation) -> Facts:
+        """STARTTLS and the logins offered before TLS."""
+        return {
+            "imap.starttls": obs.starttls_offered,
+            "imap.plain_before_tls": list(obs.auth_before_tls()),
+        }

@@ -10,22 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from pathsec.probes.base import (
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
-    Transcript,
-    connect,
-    guarded,
+    Speaks,
 )
+from pathsec.probes.runtime import connect, guarded
+from pathsec.probes.text import Transcript
 from pathsec.probes.udp import udp_exchange
 
 MAX_KRB_BYTES = 64 * 1024
@@ -114,14 +118,17 @@ def parse_reply(data: bytes) -> dict[str, object]:
     raise ProtocolError(f"not a Kerberos message (first byte 0x{data[0]:02x})")
 
 
-class KerberosProbe:
+class KerberosProbe(Probe[KerberosObservation]):
     """The Kerberos probe: one AS-REQ over TCP (``kerberos``) or UDP (``kerberos-udp``)."""
 
     kind = ProbeKind.kerberos
+    observation = KerberosObservation
+    speaks = (
+        Speaks(AppProtocol.kerberos, (88,)),
+        Speaks(AppProtocol.kerberos_udp, (88,), transport="udp"),
+    )
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Always one job."""
         return (Job(self.kind, endpoint),)
 
@@ -130,7 +137,7 @@ class KerberosProbe:
         ep = job.endpoint
         realm = (ep.domain or "PATHSEC.INVALID").upper()
         principal = f"pathsec-probe-{secrets.token_hex(4)}"
-        udp = ep.protocol.transport == "udp"
+        udp = ep.speaks.transport == "udp"
 
         async def body(transcript: Transcript) -> BaseModel:
             req = as_req(realm, principal)
@@ -166,12 +173,12 @@ class KerberosProbe:
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> KerberosObservation:
         """The single attempt's observation."""
-        a = attempts[0]
-        base = (
-            a.value
-            if isinstance(a.value, KerberosObservation)
-            else KerberosObservation(transport=endpoint.protocol.transport)
-        )
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
-        )
+        return self.fold_one(attempts, KerberosObservation(transport=endpoint.speaks.transport))
+
+    def summary(self, obs: KerberosObservation) -> str:
+        """The KDC's error and realm."""
+        return f"KDC: {obs.error_name} (realm {obs.server_realm})" if obs.kdc else ""
+
+    def facts(self, obs: KerberosObservation) -> Facts:
+        """Whether a KDC answered."""
+        return {"kerberos.kdc": obs.kdc}

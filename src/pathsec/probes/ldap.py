@@ -4,13 +4,12 @@ One connection: an anonymous base search of the rootDSE (the only thing a direct
 answer without a bind); on a plain port StartTLS (1.3.6.1.4.1.1466.20037) is then performed,
 whether or not ``supportedExtension`` advertises it (Samba lists no extensions yet accepts
 it), and the SASL mechanisms are read again (servers often add PLAIN/LOGIN only after TLS).
-No bind is ever sent. ldap3 is synchronous, so the job runs in a worker thread with
-ldap3's own connect and receive timeouts.
+No bind is ever sent. ldap3 is synchronous, so the job runs in a thread of the run's pool
+(:mod:`pathsec.probes.blocking`) with ldap3's own connect and receive timeouts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -18,19 +17,25 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from pathsec.probes.base import (
+from pathsec.probes.blocking import run_blocking
+from pathsec.probes.certs import TlsSession, describe_session
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
-    Transcript,
-    clean_text,
-    guarded,
+    Speaks,
+    Twin,
 )
-from pathsec.probes.certs import TlsSession, describe_session
+from pathsec.probes.runtime import guarded
+from pathsec.probes.text import Transcript, clean_text
 
 if TYPE_CHECKING:  # imported where used: ldap3 costs ~60 ms at startup
     import ldap3
@@ -81,6 +86,14 @@ class LdapObservation(Observation):
     starttls_error: str | None = None
     sasl_after_tls: tuple[str, ...] | None = None
     tls: TlsSession | None = None
+
+    def tls_session(self) -> TlsSession | None:
+        """The session of the LDAPS or StartTLS handshake."""
+        return self.tls
+
+    def tls_failure(self) -> str | None:
+        """Why StartTLS failed."""
+        return self.starttls_error
 
     @property
     def active_directory(self) -> bool:
@@ -152,7 +165,7 @@ def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -
     server = ldap3.Server(
         ep.host,
         port=ep.port,
-        use_ssl=ep.protocol.implicit_tls,
+        use_ssl=ep.implicit_tls,
         tls=tls,
         get_info=ldap3.NONE,
         connect_timeout=settings.timeout,
@@ -178,7 +191,7 @@ def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -
         root = parse_root_dse(_read(conn, transcript))
         advertised = STARTTLS_OID in root.extensions
         performed, error, after = False, None, None
-        if not ep.protocol.implicit_tls:  # tried also when not advertised (Samba lists none)
+        if not ep.implicit_tls:  # tried also when not advertised (Samba lists none)
             transcript.add("C", f"extended request {STARTTLS_OID} (StartTLS)")
             try:
                 performed = bool(conn.start_tls(read_server_info=False))
@@ -214,14 +227,18 @@ def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -
             conn.unbind()
 
 
-class LdapProbe:
+class LdapProbe(Probe[LdapObservation]):
     """The LDAP probe: one connection, rootDSE, then StartTLS on plain ports."""
 
     kind = ProbeKind.ldap
+    observation = LdapObservation
+    speaks = (
+        Speaks(
+            AppProtocol.ldap, (389, 3268, 50389), twin=Twin(AppProtocol.ldaps, (636, 3269, 50636))
+        ),
+    )
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Always one job."""
         return (Job(self.kind, endpoint),)
 
@@ -230,15 +247,31 @@ class LdapProbe:
         import ldap3  # noqa: F401  # here, not first in the worker threads
 
         async def body(transcript: Transcript) -> BaseModel:
-            async with asyncio.timeout(settings.timeout * 4):
-                return await asyncio.to_thread(_probe_sync, job.endpoint, settings, transcript)
+            return await run_blocking(
+                lambda: _probe_sync(job.endpoint, settings, transcript), settings.timeout * 4
+            )
 
         return await guarded(job, body, settings)
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> LdapObservation:
         """The single attempt's observation."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, LdapObservation) else LdapObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
-        )
+        return self.fold_one(attempts)
+
+    def summary(self, obs: LdapObservation) -> str:
+        """The directory's name and its SASL mechanisms."""
+        r = obs.root_dse
+        if r is None:
+            return ""
+        return f"{r.dns_host_name or r.vendor_name or 'rootDSE'} SASL {' '.join(r.sasl_mechanisms)}"
+
+    def facts(self, obs: LdapObservation) -> Facts:
+        """SASL mechanisms before and after StartTLS, and whether StartTLS worked."""
+        if obs.root_dse is None:
+            return {}
+        facts: Facts = {
+            "ldap.sasl": sorted(obs.root_dse.sasl_mechanisms),
+            "ldap.starttls": obs.starttls_performed,
+        }
+        if obs.sasl_after_tls is not None:
+            facts["ldap.sasl_after_tls"] = sorted(obs.sasl_after_tls)
+        return facts

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from pathsec.probes import imap, pop3, smtp
-from pathsec.probes.base import (
+from pathsec.probes.certs import tls_context
+from pathsec.probes.interface import (
     Attempt,
-    Conn,
     Endpoint,
+    Facts,
     Job,
+    NtlmAuth,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
-    Transcript,
-    connect,
-    guarded,
+    Stage,
+    StartTlsObservation,
 )
-from pathsec.probes.certs import tls_context
+from pathsec.probes.runtime import connect, guarded
+from pathsec.probes.text import Transcript
 
 #: Flags of the NEGOTIATE message nmap's *-ntlm-info scripts send (0xa2088207-like).
 NEGOTIATE_FLAGS = (
@@ -116,55 +120,47 @@ def decode_challenge(b64: str) -> NtlmObservation:
     )
 
 
-_READY: dict[ProbeKind, Callable[[Conn, Endpoint, bool], Awaitable[None]]] = {
-    ProbeKind.smtp: smtp.ready_for_auth,
-    ProbeKind.pop3: pop3.ready_for_auth,
-    ProbeKind.imap: imap.ready_for_auth,
-}
-_EXCHANGE: dict[ProbeKind, Callable[[Conn, str], Awaitable[str]]] = {
-    ProbeKind.smtp: smtp.ntlm_exchange,
-    ProbeKind.pop3: pop3.ntlm_exchange,
-    ProbeKind.imap: imap.ntlm_exchange,
-}
+def offers_ntlm(prior: Prior) -> NtlmAuth | None:
+    """The application probe's NTLM hook when its observation lists NTLM as a login."""
+    obs = prior.app_observation()
+    if not isinstance(prior.app, NtlmAuth) or not isinstance(obs, StartTlsObservation):
+        return None
+    return prior.app if "NTLM" in {*obs.auth_before_tls(), *obs.auth_after_tls()} else None
 
 
-def _offers_ntlm(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) -> bool:
-    family = endpoint.protocol.family
-    obs = prior.get(family) if family else None
-    if obs is None:
-        return False
-    mechs: set[str] = set()
-    for attr in ("auth_before_tls", "auth_after_tls", "plain_before_tls"):
-        mechs.update(getattr(obs, attr, ()) or ())
-    return "NTLM" in mechs
+@dataclass(frozen=True)
+class NtlmJob(Job):
+    """The NTLM exchange, through the application probe's :class:`NtlmAuth` hook."""
+
+    auth: NtlmAuth | None = field(default=None, compare=False)
 
 
-class NtlmProbe:
+class NtlmProbe(Probe[NtlmObservation]):
     """The NTLM probe: one connection, only with ``--ntlm-info`` and when NTLM is offered."""
 
     kind = ProbeKind.ntlm
+    observation = NtlmObservation
+    stage = Stage.follow_up
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """One job when asked for and the protocol probe saw NTLM offered."""
-        if not settings.ntlm_info or not _offers_ntlm(endpoint, prior):
-            return ()
-        return (Job(self.kind, endpoint),)
+        auth = offers_ntlm(prior) if settings.ntlm_info else None
+        return (NtlmJob(self.kind, endpoint, auth=auth),) if auth is not None else ()
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
         """Reach the AUTH state (through STARTTLS when offered), send NEGOTIATE, decode."""
 
         async def body(transcript: Transcript) -> NtlmObservation:
             ep = job.endpoint
-            family = ep.protocol.family
-            assert family is not None
-            implicit = ep.protocol.implicit_tls
+            auth = job.auth if isinstance(job, NtlmJob) else None
+            if auth is None:
+                raise ProtocolError("no NTLM exchange for this protocol")
+            implicit = ep.implicit_tls
             conn = await connect(ep, settings, transcript, tls_context() if implicit else None)
             try:
-                await _READY[family](conn, ep, not implicit)
+                await auth.ready_for_auth(conn, ep, not implicit)
                 b64 = base64.b64encode(negotiate_message()).decode("ascii")
-                return decode_challenge(await _EXCHANGE[family](conn, b64))
+                return decode_challenge(await auth.ntlm_exchange(conn, b64))
             finally:
                 await conn.close()
 
@@ -172,8 +168,17 @@ class NtlmProbe:
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> NtlmObservation:
         """The single attempt's observation."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, NtlmObservation) else NtlmObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
+        return self.fold_one(attempts)
+
+    def summary(self, obs: NtlmObservation) -> str:
+        """The names and OS version the challenge disclosed."""
+        parts = (
+            ("domain", obs.netbios_domain or obs.dns_domain),
+            ("computer", obs.dns_computer or obs.netbios_computer),
+            ("OS", obs.os_version),
         )
+        return ", ".join(f"{k} {v}" for k, v in parts if v)
+
+    def facts(self, obs: NtlmObservation) -> Facts:
+        """None: a baseline records what an endpoint offers, not what its challenge discloses."""
+        return {}

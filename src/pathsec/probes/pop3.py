@@ -10,15 +10,20 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from pathsec.probes.base import (
-    Conn,
+from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.interface import (
+    AppProtocol,
     Endpoint,
-    Observation,
+    Facts,
+    NtlmAuth,
     ProbeKind,
     ProtocolError,
-    sni_for,
+    Speaks,
+    StartTls,
+    StartTlsObservation,
+    Twin,
 )
-from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.runtime import Conn, sni_for
 from pathsec.probes.session import SessionProbe, session_of, upgrade
 
 
@@ -64,7 +69,7 @@ def parse_capa(lines: Sequence[str]) -> Pop3Capa:
     )
 
 
-class Pop3Observation(Observation):
+class Pop3Observation(StartTlsObservation):
     """What the POP3 endpoint offered before and after TLS."""
 
     banner: str | None = None
@@ -75,14 +80,28 @@ class Pop3Observation(Observation):
     tls: TlsSession | None = None
     capa_after: Pop3Capa | None = None
 
-    @property
-    def plain_before_tls(self) -> tuple[str, ...]:
+    def tls_offered(self) -> bool:
+        """STLS was in the CAPA reply."""
+        return self.stls_offered
+
+    def tls_failure(self) -> str | None:
+        """Why STLS or its handshake failed."""
+        return self.stls_error
+
+    def tls_session(self) -> TlsSession | None:
+        """The session of the implicit TLS or STLS handshake."""
+        return self.tls
+
+    def capabilities_before(self) -> tuple[str, ...]:
+        """The CAPA reply before TLS."""
+        return self.capa_before.capabilities if self.capa_before is not None else ()
+
+    def auth_before_tls(self) -> tuple[str, ...]:
         """Login methods offered in plain text: ``USER`` and SASL mechanisms."""
         if self.implicit_tls or self.capa_before is None:
             return ()
         return (("USER",) if self.capa_before.user else ()) + self.capa_before.sasl
 
-    @property
     def auth_after_tls(self) -> tuple[str, ...]:
         """Login methods offered once encrypted."""
         capa = self.capa_before if self.implicit_tls else self.capa_after
@@ -109,47 +128,23 @@ async def capa(conn: Conn) -> Pop3Capa | None:
     return parse_capa([first, *rest])
 
 
-async def starttls(conn: Conn) -> None:
-    """Bring a fresh plain connection to the point where the TLS handshake starts."""
-    await greet(conn)
-    await conn.send("STLS")
-    if not parse_status(await conn.readline()):
-        raise ProtocolError("STLS refused")
-
-
-async def ready_for_auth(conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
-    """Banner and (when asked) STLS: the state where AUTH may be sent."""
-    await greet(conn)
-    if use_starttls:
-        await conn.send("STLS")
-        if parse_status(await conn.readline()):
-            await conn.start_tls(tls_context(), sni_for(endpoint))
-
-
-async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
-    """AUTH NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
-    await conn.send("AUTH NTLM")
-    line = await conn.readline()
-    if not line.startswith("+"):
-        raise ProtocolError("AUTH NTLM refused")
-    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
-    line = await conn.readline()
-    if not line.startswith("+ "):
-        raise ProtocolError("no NTLM challenge")
-    await conn.send("*")
-    await conn.readline()
-    return line[2:].strip()
-
-
-class Pop3Probe(SessionProbe):
+class Pop3Probe(SessionProbe[Pop3Observation], StartTls, NtlmAuth):
     """The POP3 probe: one connection."""
 
     kind = ProbeKind.pop3
     observation = Pop3Observation
+    speaks = (
+        Speaks(
+            AppProtocol.pop3,
+            (110,),
+            twin=Twin(AppProtocol.pop3s, (995,)),
+            client_path="client_access.pop3",
+        ),
+    )
 
     async def session(self, conn: Conn, endpoint: Endpoint) -> Pop3Observation:
         """Banner, CAPA, STLS, CAPA, QUIT."""
-        implicit = endpoint.protocol.implicit_tls
+        implicit = endpoint.implicit_tls
         banner = await greet(conn)
         before = await capa(conn)
         obs = Pop3Observation(
@@ -173,3 +168,43 @@ class Pop3Probe(SessionProbe):
         with contextlib.suppress(OSError, TimeoutError, ProtocolError):
             await conn.readline()
         return obs
+
+    async def starttls(self, conn: Conn) -> None:
+        """Banner, STLS: the point where the TLS handshake starts."""
+        await greet(conn)
+        await conn.send("STLS")
+        if not parse_status(await conn.readline()):
+            raise ProtocolError("STLS refused")
+
+    async def ready_for_auth(self, conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
+        """Banner and (when asked) STLS: the state where AUTH may be sent."""
+        await greet(conn)
+        if use_starttls:
+            await conn.send("STLS")
+            if parse_status(await conn.readline()):
+                await conn.start_tls(tls_context(), sni_for(endpoint))
+
+    async def ntlm_exchange(self, conn: Conn, negotiate_b64: str) -> str:
+        """AUTH NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
+        await conn.send("AUTH NTLM")
+        line = await conn.readline()
+        if not line.startswith("+"):
+            raise ProtocolError("AUTH NTLM refused")
+        await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+        line = await conn.readline()
+        if not line.startswith("+ "):
+            raise ProtocolError("no NTLM challenge")
+        await conn.send("*")
+        await conn.readline()
+        return line[2:].strip()
+
+    def summary(self, obs: Pop3Observation) -> str:
+        """The banner."""
+        return obs.banner or ""
+
+    def facts(self, obs: Pop3Observation) -> Facts:
+        """STLS and the logins offered before TLS."""
+        return {
+            "pop3.stls": obs.stls_offered,
+            "pop3.plain_before_tls": list(obs.auth_before_tls()),
+        }

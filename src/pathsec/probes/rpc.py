@@ -3,31 +3,37 @@
 One connection to the endpoint mapper, an anonymous bind to its interface and ``ept_lookup``
 (what ``rpcdump`` does). The TCP ports it hands out (``ncacn_ip_tcp`` towers) are the
 dynamic RPC ports in use; the audit compares them with the configured range (KB 154596).
-impacket is synchronous, so the job runs in a worker thread with a socket timeout.
+impacket is synchronous, so the job runs in a thread of the run's pool
+(:mod:`pathsec.probes.blocking`) with socket timeouts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pathsec.probes.base import (
+from pathsec.probes.blocking import run_blocking
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
-    Transcript,
-    clean_text,
-    guarded,
+    Speaks,
+    Status,
 )
+from pathsec.probes.runtime import guarded
+from pathsec.probes.text import Transcript, clean_text
 
 MAX_ENTRIES = 2000
 _TCP_BINDING = re.compile(r"^ncacn_ip_tcp:[^\[]*\[(\d{1,5})\]$")
@@ -146,14 +152,14 @@ def _lookup(ep: Endpoint, settings: ProbeSettings) -> RpcObservation:
     )
 
 
-class RpcProbe:
+class RpcProbe(Probe[RpcObservation]):
     """The RPC probe: one endpoint-mapper lookup."""
 
     kind = ProbeKind.rpc
+    observation = RpcObservation
+    speaks = (Speaks(AppProtocol.rpc, (135,)),)
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Always one job."""
         return (Job(self.kind, endpoint),)
 
@@ -163,8 +169,7 @@ class RpcProbe:
 
         async def body(transcript: Transcript) -> BaseModel:
             transcript.add("C", "bind epmapper; ept_lookup (no credentials)")
-            async with asyncio.timeout(settings.timeout * 3):
-                obs = await asyncio.to_thread(_lookup, job.endpoint, settings)
+            obs = await run_blocking(lambda: _lookup(job.endpoint, settings), settings.timeout * 3)
             transcript.add(
                 "S", f"{obs.entries} endpoints; TCP ports {', '.join(map(str, obs.tcp_ports[:20]))}"
             )
@@ -174,8 +179,14 @@ class RpcProbe:
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> RpcObservation:
         """The single attempt's observation."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, RpcObservation) else RpcObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
-        )
+        return self.fold_one(attempts)
+
+    def summary(self, obs: RpcObservation) -> str:
+        """How many endpoints the mapper listed, and their TCP ports."""
+        if obs.status is not Status.ok:
+            return ""
+        return f"{obs.entries} endpoints, TCP {' '.join(map(str, obs.tcp_ports[:8]))}"
+
+    def facts(self, obs: RpcObservation) -> Facts:
+        """Whether the lookup worked (the ports change by design)."""
+        return {"rpc.lookup": obs.status.value}

@@ -9,51 +9,44 @@ the job, the connection, failure handling and folding are here once.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar
 
-from pathsec.probes.base import (
+from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.interface import (
     Attempt,
-    Conn,
     Endpoint,
     Job,
-    Observation,
-    ProbeKind,
+    ObsT,
+    Prior,
+    Probe,
     ProbeSettings,
-    Transcript,
-    classify,
-    connect,
-    guarded,
-    sni_for,
 )
-from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.runtime import Conn, classify, connect, guarded, sni_for
+from pathsec.probes.text import Transcript
 
 
-class SessionProbe:
+class SessionProbe(Probe[ObsT]):
     """Base of a probe that makes one connection per endpoint and reports one observation."""
 
-    kind: ProbeKind
-    #: The observation type; an empty one stands in when the dialogue failed early.
-    observation: ClassVar[type[Observation]]
-    #: The job's first act is one connect (engine: no separate tcp stage).
+    #: The job's first act is one connect (engine: no separate connect stage).
     reports_connect: ClassVar[bool] = True
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """One job on every endpoint of the protocol."""
         return (Job(self.kind, endpoint),)
 
-    async def session(self, conn: Conn, endpoint: Endpoint) -> Observation:
+    @abstractmethod
+    async def session(self, conn: Conn, endpoint: Endpoint) -> ObsT:
         """The protocol dialogue on an open connection (TLS already on implicit-TLS ports)."""
-        raise NotImplementedError
 
     async def run(self, job: Job, settings: ProbeSettings) -> Attempt:
         """Connect, hold the dialogue, drop the connection; failures become the attempt's."""
 
-        async def body(transcript: Transcript) -> Observation:
+        async def body(transcript: Transcript) -> ObsT:
             ep = job.endpoint
-            tls = tls_context() if ep.protocol.implicit_tls else None
+            tls = tls_context() if ep.implicit_tls else None
             conn = await connect(ep, settings, transcript, tls)
             try:
                 return await self.session(conn, ep)
@@ -64,13 +57,9 @@ class SessionProbe:
 
         return await guarded(job, body, settings)
 
-    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> Observation:
+    def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> ObsT:
         """The single attempt's observation, with its transcript and status."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, self.observation) else self.observation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
-        )
+        return self.fold_one(attempts)
 
 
 def session_of(conn: Conn, endpoint: Endpoint) -> TlsSession | None:

@@ -8,23 +8,28 @@ certificate are recorded; the ``tls`` probe adds the version table.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from pathsec.probes.base import (
+from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
-    Transcript,
-    connect,
-    guarded,
+    Speaks,
+    Twin,
 )
-from pathsec.probes.certs import TlsSession, describe_session, tls_context
+from pathsec.probes.runtime import connect, guarded
+from pathsec.probes.text import Transcript
 
 
 class SipObservation(Observation):
@@ -37,6 +42,10 @@ class SipObservation(Observation):
     allow: tuple[str, ...] = ()
     supported: tuple[str, ...] = ()
     tls: TlsSession | None = None
+
+    def tls_session(self) -> TlsSession | None:
+        """The session of a SIP-over-TLS connection."""
+        return self.tls
 
     @property
     def exchange_um(self) -> bool:
@@ -100,14 +109,17 @@ def parse_reply(lines: Sequence[str]) -> SipObservation:
     )
 
 
-class SipProbe:
+class SipProbe(Probe[SipObservation]):
     """The SIP probe: one OPTIONS over TCP or TLS."""
 
     kind = ProbeKind.sip
+    observation = SipObservation
+    #: 5060 is SIP over TCP and 5061 SIP over TLS. The reference lists 5062 beside them on
+    #: every UM path, whose encryption it gives as SIP over TLS; pathsec probes it as SIP
+    #: over TLS, as the lab (after the reference) answers there.
+    speaks = (Speaks(AppProtocol.sip, (5060,), twin=Twin(AppProtocol.sips, (5061, 5062))),)
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Always one job."""
         return (Job(self.kind, endpoint),)
 
@@ -116,7 +128,7 @@ class SipProbe:
 
         async def body(transcript: Transcript) -> BaseModel:
             ep = job.endpoint
-            tls = ep.protocol.implicit_tls
+            tls = ep.implicit_tls
             conn = await connect(ep, settings, transcript, tls_context() if tls else None)
             try:
                 sock = conn.extra("sockname")
@@ -136,8 +148,12 @@ class SipProbe:
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> SipObservation:
         """The single attempt's observation."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, SipObservation) else SipObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
-        )
+        return self.fold_one(attempts)
+
+    def summary(self, obs: SipObservation) -> str:
+        """The status line and the product the server names."""
+        return f"{obs.status_line or ''} {obs.server or obs.user_agent or ''}".strip()
+
+    def facts(self, obs: SipObservation) -> Facts:
+        """The status code and the Server header."""
+        return {"sip.status": obs.status_code, "sip.server": obs.server}

@@ -2,30 +2,35 @@
 
 One NEGOTIATE per dialect (SMB1 "NT LM 0.12", 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1), each on its
 own connection and pinned to that one dialect; no session setup, no credentials. impacket
-builds and parses the packets; it is synchronous, so each job runs in a worker thread.
+builds and parses the packets; it is synchronous, so each job runs in a thread of the run's
+pool (:mod:`pathsec.probes.blocking`) with impacket's socket timeout.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.probes.base import (
+from pathsec.probes.blocking import run_blocking
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
     ProtocolError,
+    Speaks,
     Status,
-    Transcript,
-    clean_text,
-    guarded,
 )
+from pathsec.probes.runtime import guarded
+from pathsec.probes.text import Transcript, clean_text
 
 #: Dialect name -> impacket's dialect constant (``smb.SMB_DIALECT``,
 #: ``smb3structs.SMB2_DIALECT_*``), spelled out so that importing this module does not load
@@ -145,14 +150,14 @@ def _negotiate(ep: Endpoint, name: str, settings: ProbeSettings) -> DialectResul
             conn.close()
 
 
-class SmbProbe:
+class SmbProbe(Probe[SmbObservation]):
     """The SMB probe: one NEGOTIATE per dialect."""
 
     kind = ProbeKind.smb
+    observation = SmbObservation
+    speaks = (Speaks(AppProtocol.smb, (445,)),)
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """One job per dialect."""
         return tuple(Job(self.kind, endpoint, name) for name in DIALECTS)
 
@@ -162,8 +167,9 @@ class SmbProbe:
 
         async def body(transcript: Transcript) -> BaseModel:
             transcript.add("C", f"NEGOTIATE {job.variant}")
-            async with asyncio.timeout(settings.timeout * 2):
-                res = await asyncio.to_thread(_negotiate, job.endpoint, job.variant, settings)
+            res = await run_blocking(
+                lambda: _negotiate(job.endpoint, job.variant, settings), settings.timeout * 2
+            )
             transcript.add(
                 "S",
                 f"{job.variant}: {'accepted' if res.accepted else 'rejected'}"
@@ -194,3 +200,16 @@ class SmbProbe:
             encryption=any(bool(r.encryption) for r in accepted) if accepted else None,
             details=tuple(results),
         )
+
+    def summary(self, obs: SmbObservation) -> str:
+        """The accepted dialects and whether signing is required."""
+        dialects = " ".join(d for d, ok in obs.dialects.items() if ok)
+        return f"SMB {dialects}; signing required: {obs.signing_required}"
+
+    def facts(self, obs: SmbObservation) -> Facts:
+        """Accepted dialects, signing required, encryption."""
+        return {
+            "smb.dialects": sorted(d for d, ok in obs.dialects.items() if ok),
+            "smb.signing_required": obs.signing_required,
+            "smb.encryption": obs.encryption,
+        }

@@ -12,15 +12,20 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from pathsec.probes.base import (
-    Conn,
+from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.interface import (
+    AppProtocol,
     Endpoint,
-    Observation,
+    Facts,
+    NtlmAuth,
     ProbeKind,
     ProtocolError,
-    sni_for,
+    Speaks,
+    StartTls,
+    StartTlsObservation,
+    Twin,
 )
-from pathsec.probes.certs import TlsSession, tls_context
+from pathsec.probes.runtime import Conn, sni_for
 from pathsec.probes.session import SessionProbe, session_of, upgrade
 
 #: EHLO keywords that mark Microsoft Exchange (see exchange-wire-fingerprints.md).
@@ -134,7 +139,7 @@ def parse_ehlo(reply: SmtpReply) -> EhloInfo:
     )
 
 
-class SmtpObservation(Observation):
+class SmtpObservation(StartTlsObservation):
     """What the SMTP endpoint offered before and after TLS."""
 
     banner: str | None = None
@@ -147,14 +152,28 @@ class SmtpObservation(Observation):
     ehlo_after: EhloInfo | None = None
     exchange_markers: tuple[str, ...] = ()
 
-    @property
+    def tls_offered(self) -> bool:
+        """STARTTLS was in the EHLO reply."""
+        return self.starttls_offered
+
+    def tls_failure(self) -> str | None:
+        """Why the STARTTLS handshake failed."""
+        return self.starttls_error
+
+    def tls_session(self) -> TlsSession | None:
+        """The session of the implicit TLS or STARTTLS handshake."""
+        return self.tls
+
+    def capabilities_before(self) -> tuple[str, ...]:
+        """The EHLO keywords before TLS."""
+        return self.ehlo_before.keywords if self.ehlo_before is not None else ()
+
     def auth_before_tls(self) -> tuple[str, ...]:
         """AUTH mechanisms offered in plain text (empty with implicit TLS)."""
         if self.implicit_tls or self.ehlo_before is None:
             return ()
         return self.ehlo_before.auth
 
-    @property
     def auth_after_tls(self) -> tuple[str, ...]:
         """AUTH mechanisms offered once encrypted."""
         if self.implicit_tls:
@@ -181,57 +200,23 @@ async def greet(conn: Conn) -> SmtpReply:
     return banner
 
 
-async def starttls(conn: Conn) -> None:
-    """Bring a fresh plain connection to the point where the TLS handshake starts.
-
-    The EHLO reply is only checked for its final code: the SMTP probe interpreted it.
-    """
-    await greet(conn)
-    await conn.send(f"EHLO {conn.settings.ehlo_name}")
-    last = (await conn.read_until(is_last_reply_line))[-1]
-    if not last.startswith("250"):
-        raise ProtocolError(f"EHLO refused: {last[:80]}")
-    await conn.send("STARTTLS")
-    reply = await read_reply(conn)
-    if reply.code != 220:
-        raise ProtocolError(f"STARTTLS refused: {reply.code}")
-
-
-async def ready_for_auth(conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
-    """Banner, EHLO and (when offered) STARTTLS + EHLO: the state where AUTH may be sent."""
-    await greet(conn)
-    info = await ehlo(conn)
-    if use_starttls and info.starttls:
-        await conn.send("STARTTLS")
-        if (await read_reply(conn)).code == 220:
-            await conn.start_tls(tls_context(), sni_for(endpoint))
-            await ehlo(conn)
-
-
-async def ntlm_exchange(conn: Conn, negotiate_b64: str) -> str:
-    """Send AUTH NTLM and the NEGOTIATE message; return the base64 challenge, then cancel."""
-    await conn.send("AUTH NTLM")
-    reply = await read_reply(conn)
-    if reply.code != 334:
-        raise ProtocolError(f"AUTH NTLM refused: {reply.code}")
-    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
-    reply = await read_reply(conn)
-    if reply.code != 334:
-        raise ProtocolError(f"no NTLM challenge: {reply.code}")
-    await conn.send("*")
-    await read_reply(conn)
-    return reply.lines[0].strip()
-
-
-class SmtpProbe(SessionProbe):
+class SmtpProbe(SessionProbe[SmtpObservation], StartTls, NtlmAuth):
     """The SMTP probe: one connection."""
 
     kind = ProbeKind.smtp
     observation = SmtpObservation
+    speaks = (
+        Speaks(
+            AppProtocol.smtp,
+            (25, 587),
+            twin=Twin(AppProtocol.smtps, (465,)),
+            client_path="transport.smtp_client_to_hub",
+        ),
+    )
 
     async def session(self, conn: Conn, endpoint: Endpoint) -> SmtpObservation:
         """Banner, EHLO, STARTTLS, EHLO, QUIT."""
-        implicit = endpoint.protocol.implicit_tls
+        implicit = endpoint.implicit_tls
         banner = await greet(conn)
         before = await ehlo(conn)
         seen: dict[str, object] = {
@@ -261,3 +246,54 @@ class SmtpProbe(SessionProbe):
             dict.fromkeys([*before.exchange_markers, *(after.exchange_markers if after else ())])
         )
         return SmtpObservation.model_validate(seen)
+
+    async def starttls(self, conn: Conn) -> None:
+        """Banner, EHLO, STARTTLS: the point where the TLS handshake starts.
+
+        The EHLO reply is only checked for its final code: :meth:`session` interpreted it.
+        """
+        await greet(conn)
+        await conn.send(f"EHLO {conn.settings.ehlo_name}")
+        last = (await conn.read_until(is_last_reply_line))[-1]
+        if not last.startswith("250"):
+            raise ProtocolError(f"EHLO refused: {last[:80]}")
+        await conn.send("STARTTLS")
+        reply = await read_reply(conn)
+        if reply.code != 220:
+            raise ProtocolError(f"STARTTLS refused: {reply.code}")
+
+    async def ready_for_auth(self, conn: Conn, endpoint: Endpoint, use_starttls: bool) -> None:
+        """Banner, EHLO and (when offered) STARTTLS + EHLO: the state where AUTH may be sent."""
+        await greet(conn)
+        info = await ehlo(conn)
+        if use_starttls and info.starttls:
+            await conn.send("STARTTLS")
+            if (await read_reply(conn)).code == 220:
+                await conn.start_tls(tls_context(), sni_for(endpoint))
+                await ehlo(conn)
+
+    async def ntlm_exchange(self, conn: Conn, negotiate_b64: str) -> str:
+        """Send AUTH NTLM and the NEGOTIATE message; return the base64 challenge, then cancel."""
+        await conn.send("AUTH NTLM")
+        reply = await read_reply(conn)
+        if reply.code != 334:
+            raise ProtocolError(f"AUTH NTLM refused: {reply.code}")
+        await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+        reply = await read_reply(conn)
+        if reply.code != 334:
+            raise ProtocolError(f"no NTLM challenge: {reply.code}")
+        await conn.send("*")
+        await read_reply(conn)
+        return reply.lines[0].strip()
+
+    def summary(self, obs: SmtpObservation) -> str:
+        """The banner."""
+        return obs.banner or ""
+
+    def facts(self, obs: SmtpObservation) -> Facts:
+        """STARTTLS and the AUTH mechanisms before and after TLS."""
+        return {
+            "smtp.starttls": obs.starttls_offered,
+            "smtp.auth_before_tls": list(obs.auth_before_tls()),
+            "smtp.auth_after_tls": list(obs.auth_after_tls()),
+        }

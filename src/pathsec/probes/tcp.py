@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
-from pathsec.probes.base import (
+from pathsec.probes.interface import (
+    AppProtocol,
     Attempt,
-    ConnectRecord,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
+    Speaks,
+    Stage,
     Status,
-    Transcript,
-    classify,
-    open_socket,
 )
+from pathsec.probes.runtime import ConnectRecord, classify, open_socket
+from pathsec.probes.text import Transcript
 
 State = Literal["open", "closed", "filtered", "error"]
 
@@ -31,14 +35,15 @@ class TcpObservation(Observation):
     connect_ms: float | None = None
 
 
-class TcpProbe:
-    """The TCP probe: one connect, no payload."""
+class TcpProbe(Probe[TcpObservation]):
+    """The TCP probe: one connect, no payload (also the whole audit of a bare ``tcp`` port)."""
 
     kind = ProbeKind.tcp
+    observation = TcpObservation
+    stage = Stage.connect
+    speaks = (Speaks(AppProtocol.tcp),)
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Always one connect."""
         return (Job(self.kind, endpoint),)
 
@@ -57,11 +62,15 @@ class TcpProbe:
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> TcpObservation:
         """The single connect."""
-        a = attempts[0]
-        base = a.value if isinstance(a.value, TcpObservation) else TcpObservation()
-        return base.model_copy(
-            update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
-        )
+        return self.fold_one(attempts)
+
+    def summary(self, obs: TcpObservation) -> str:
+        """Nothing beyond the status: no payload was exchanged."""
+        return ""
+
+    def facts(self, obs: TcpObservation) -> Facts:
+        """Open, closed or filtered."""
+        return {"tcp": obs.state}
 
 
 def from_connect(record: ConnectRecord, attempt: Attempt) -> TcpObservation:

@@ -1,7 +1,7 @@
 """TLS probe: which versions the server accepts (one pinned handshake each) and its certificate.
 
-For STARTTLS endpoints each handshake is preceded by the protocol's own upgrade dialogue
-(``starttls`` of the smtp, pop3 and imap modules).
+For STARTTLS endpoints each handshake is preceded by the protocol's own upgrade dialogue:
+the :class:`~pathsec.probes.interface.StartTls` hook of the endpoint's application probe.
 
 Cost matters here (a version probe is one connection and one handshake): the version the
 application probe's own handshake negotiated is taken as accepted without a new connection,
@@ -14,30 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pathsec.probes import imap, pop3, smtp
-from pathsec.probes.base import (
-    Attempt,
-    Conn,
-    Endpoint,
-    Job,
-    MailProtocol,
-    Observation,
-    ProbeKind,
-    ProbeSettings,
-    ProtocolError,
-    Status,
-    Transcript,
-    classify,
-    connect,
-    sni_for,
-)
 from pathsec.probes.certs import (
     VERSIONS,
     LocalTlsUnsupported,
@@ -47,19 +30,32 @@ from pathsec.probes.certs import (
     tls_context,
 )
 from pathsec.probes.hello import ServerHello, TlsAlert, read_server_hello
+from pathsec.probes.interface import (
+    AppProtocol,
+    Attempt,
+    Endpoint,
+    Facts,
+    Job,
+    Observation,
+    Prior,
+    Probe,
+    ProbeKind,
+    ProbeSettings,
+    ProtocolError,
+    Speaks,
+    Stage,
+    StartTls,
+    StartTlsObservation,
+    Status,
+)
+from pathsec.probes.runtime import Conn, classify, connect, sni_for
+from pathsec.probes.text import Transcript
 
 Verdict = Literal["accepted", "rejected", "unknown"]
 
 #: Bounds of one version probe's handshake (a long certificate chain is well below).
 MAX_HANDSHAKE_BYTES = 1024 * 1024
 HANDSHAKE_CHUNK = 64 * 1024
-
-#: The STARTTLS dialogue of each protocol family.
-STARTTLS: dict[ProbeKind, Callable[[Conn], Awaitable[None]]] = {
-    ProbeKind.smtp: smtp.starttls,
-    ProbeKind.pop3: pop3.starttls,
-    ProbeKind.imap: imap.starttls,
-}
 
 #: OpenSSL reasons that mean *we* could not offer the version (not the server's refusal).
 _LOCAL_REASONS = {
@@ -93,13 +89,17 @@ class TlsObservation(Observation):
         return tuple(v for v in VERSIONS if self.versions.get(v) == "accepted")
 
 
-def tls_available(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) -> bool:
-    """True when the endpoint starts with TLS or its protocol probe saw STARTTLS offered."""
-    if endpoint.protocol.implicit_tls:
+def tls_available(endpoint: Endpoint, prior: Prior) -> bool:
+    """True when the endpoint starts with TLS, or its application probe saw the in-band
+    upgrade offered and can perform it (a :class:`StartTls` hook)."""
+    if endpoint.implicit_tls:
         return True
-    family = endpoint.protocol.family
-    obs = prior.get(family) if family else None
-    return bool(getattr(obs, "starttls_offered", False) or getattr(obs, "stls_offered", False))
+    obs = prior.app_observation()
+    return (
+        isinstance(prior.app, StartTls)
+        and isinstance(obs, StartTlsObservation)
+        and obs.tls_offered()
+    )
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,8 @@ class VersionJob(Job):
     known: TlsSession | None = field(default=None, compare=False)
     certificate: bool = True
     span: tuple[str, ...] = ()
+    #: The application probe's in-band upgrade, run before each handshake on a plain port.
+    upgrade: StartTls | None = field(default=None, compare=False)
 
     @property
     def needs_connection(self) -> bool:
@@ -206,11 +208,11 @@ def _range_context(low: str, high: str) -> ssl.SSLContext:
     return ctx
 
 
-def known_session(endpoint: Endpoint, prior: Mapping[ProbeKind, Observation]) -> TlsSession | None:
+def known_session(prior: Prior) -> TlsSession | None:
     """The session the application probe negotiated (a version pathsec pins), if any."""
-    family = endpoint.protocol.family
-    session = getattr(prior.get(family), "tls", None) if family else None
-    if isinstance(session, TlsSession) and session.version in VERSIONS:
+    obs = prior.app_observation()
+    session = obs.tls_session() if obs is not None else None
+    if session is not None and session.version in VERSIONS:
         return session
     return None
 
@@ -225,7 +227,7 @@ _OPENSSL_NAMES = {"TLSv1": "TLSv1.0", **{v: v for v in VERSIONS}}
 _Outcome = tuple[Verdict, str | None, str | None, ssl.SSLObject | None]
 
 
-class TlsProbe:
+class TlsProbe(Probe[TlsObservation]):
     """The TLS probe: one connection per version not yet known, legacy versions together.
 
     When the protocol probe's handshake is known, the versions below TLSv1.2 that the local
@@ -236,16 +238,21 @@ class TlsProbe:
     """
 
     kind = ProbeKind.tls
+    observation = TlsObservation
+    stage = Stage.follow_up
+    #: A bare TLS port: no application dialogue, only the versions and the certificate.
+    speaks = (Speaks(AppProtocol.tls, implicit_tls=True),)
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Jobs for the versions not known yet, when TLS is reachable at all."""
-        if endpoint.protocol is MailProtocol.tcp or not tls_available(endpoint, prior):
+        if endpoint.protocol is AppProtocol.tcp or not tls_available(endpoint, prior):
             return ()
-        known = known_session(endpoint, prior)
+        up = prior.app if isinstance(prior.app, StartTls) and not endpoint.implicit_tls else None
+        known = known_session(prior)
         if known is None:
-            return tuple(VersionJob(self.kind, endpoint, v, span=(v,)) for v in VERSIONS)
+            return tuple(
+                VersionJob(self.kind, endpoint, v, span=(v,), upgrade=up) for v in VERSIONS
+            )
         order = list(VERSIONS)
         legacy = [
             v
@@ -257,11 +264,20 @@ class TlsProbe:
             if v == known.version:
                 jobs.append(VersionJob(self.kind, endpoint, v, known=known, span=(v,)))
             elif v not in legacy or len(legacy) == 1:
-                jobs.append(VersionJob(self.kind, endpoint, v, certificate=False, span=(v,)))
+                jobs.append(
+                    VersionJob(self.kind, endpoint, v, certificate=False, span=(v,), upgrade=up)
+                )
         if len(legacy) > 1:
             variant = f"{legacy[0]}..{legacy[-1]}"
             jobs.append(
-                VersionJob(self.kind, endpoint, variant, certificate=False, span=tuple(legacy))
+                VersionJob(
+                    self.kind,
+                    endpoint,
+                    variant,
+                    certificate=False,
+                    span=tuple(legacy),
+                    upgrade=up,
+                )
             )
         return tuple(jobs)
 
@@ -270,6 +286,7 @@ class TlsProbe:
         ep = job.endpoint
         transcript = _OutcomeOnly()
         span = job.span if isinstance(job, VersionJob) and job.span else (job.variant,)
+        up = job.upgrade if isinstance(job, VersionJob) else None
         results: dict[str, VersionResult] = {}
 
         def verdict(
@@ -288,7 +305,9 @@ class TlsProbe:
                 verdict(span[0], "unknown", ctx)
             else:
                 describe = not isinstance(job, VersionJob) or job.certificate
-                result, reason, chosen, obj = await _shake(ep, settings, transcript, ctx, describe)
+                result, reason, chosen, obj = await _shake(
+                    ep, settings, transcript, ctx, describe, up
+                )
                 if result == "accepted" and chosen != span[0]:  # OpenSSL would refuse it too
                     result, reason = "rejected", f"server answered {chosen} to a {span[0]} offer"
                 session = (
@@ -302,7 +321,7 @@ class TlsProbe:
             while remaining:  # at most len(span) rounds: each one settles one version or all
                 high = remaining[-1]
                 ctx = _range_context(remaining[0], high)
-                result, reason, chosen, _ = await _shake(ep, settings, transcript, ctx, False)
+                result, reason, chosen, _ = await _shake(ep, settings, transcript, ctx, False, up)
                 if result != "accepted" or chosen not in remaining:
                     if result == "accepted":
                         result, reason = "unknown", f"server chose {chosen}, not offered"
@@ -355,6 +374,20 @@ class TlsProbe:
             session=session,
         )
 
+    def summary(self, obs: TlsObservation) -> str:
+        """The accepted versions."""
+        return f"TLS {', '.join(obs.accepted) or 'none accepted'}"
+
+    def facts(self, obs: TlsObservation) -> Facts:
+        """Accepted versions and the certificate's subject, issuer and expiry."""
+        facts: Facts = {"tls.accepted": list(obs.accepted)}
+        cert = obs.session.certificate if obs.session else None
+        if cert is not None:
+            facts["tls.subject"] = cert.subject
+            facts["tls.issuer"] = cert.issuer
+            facts["tls.not_after"] = str(cert.not_after)
+        return facts
+
 
 async def _shake(
     ep: Endpoint,
@@ -362,21 +395,21 @@ async def _shake(
     transcript: Transcript,
     ctx: ssl.SSLContext,
     complete: bool,
+    upgrade: StartTls | None,
 ) -> _Outcome:
     """One connection: the STARTTLS dialogue if any, one handshake, then drop the connection.
 
     ``complete``: finish the handshake (for the certificate); otherwise the ServerHello
     decides (:func:`offer`).
     """
-    implicit = ep.protocol.implicit_tls
+    implicit = ep.implicit_tls
     conn: Conn | None = None
     try:
         conn = await connect(ep, settings, transcript)
         if not implicit:
-            family = ep.protocol.family
-            if family is None or family not in STARTTLS:
+            if upgrade is None:
                 return "unknown", "no STARTTLS dialogue for this protocol", None, None
-            await STARTTLS[family](conn)
+            await upgrade.starttls(conn)
         try:
             if complete:
                 obj = await handshake(conn, ctx, sni_for(ep))

@@ -9,22 +9,26 @@ Kerberos and DNS over UDP are probed by their own modules with :func:`udp_exchan
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pathsec.probes.base import (
+from pathsec.probes.interface import (
     AppProtocol,
     Attempt,
     Endpoint,
+    Facts,
     Job,
     Observation,
+    Prior,
+    Probe,
     ProbeKind,
     ProbeSettings,
-    Transcript,
-    guarded,
+    Speaks,
 )
+from pathsec.probes.runtime import guarded
+from pathsec.probes.text import Transcript
 
 MAX_DATAGRAM = 65535
 UdpState = Literal["open", "closed", "open|filtered"]
@@ -120,14 +124,17 @@ class _Value(BaseModel):
     obs: UdpObservation
 
 
-class UdpProbe:
+class UdpProbe(Probe[UdpObservation]):
     """The UDP probe: one datagram (CLDAP search on ``cldap`` endpoints)."""
 
     kind = ProbeKind.udp
+    observation = UdpObservation
+    speaks = (
+        Speaks(AppProtocol.cldap, (389,), transport="udp"),
+        Speaks(AppProtocol.udp, transport="udp"),
+    )
 
-    def plan(
-        self, endpoint: Endpoint, settings: ProbeSettings, prior: Mapping[ProbeKind, Observation]
-    ) -> Sequence[Job]:
+    def plan(self, endpoint: Endpoint, settings: ProbeSettings, prior: Prior) -> Sequence[Job]:
         """Always one job."""
         return (Job(self.kind, endpoint),)
 
@@ -163,3 +170,11 @@ class UdpProbe:
         return base.model_copy(
             update={"status": a.status, "reason": a.reason, "transcript": a.transcript}
         )
+
+    def summary(self, obs: UdpObservation) -> str:
+        """The port's state."""
+        return f"UDP {obs.state}"
+
+    def facts(self, obs: UdpObservation) -> Facts:
+        """The port's state."""
+        return {"udp": obs.state}

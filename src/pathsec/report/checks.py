@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity
 from pathsec.catalog.loader import load_builtin
 from pathsec.plan.models import Flow, Plan
-from pathsec.probes.base import Status, clean_text
+from pathsec.probes.base import Status
+from pathsec.quoting import terminal
 
 #: Longest server-supplied text a report shows in one cell or line.
 TEXT_LIMIT = 2000
@@ -54,8 +55,9 @@ SEVERITIES: tuple[FindingSeverity, ...] = tuple(FindingSeverity)
 
 
 def safe(text: object, limit: int = TEXT_LIMIT) -> str:
-    """Server text made inert for any output: control characters escaped, length cut."""
-    return clean_text(str(text), limit)
+    """Server text made inert for any output: control characters escaped, length cut
+    (:func:`pathsec.quoting.terminal`; writers add their own language's quoting)."""
+    return terminal(text, limit)
 
 
 def endpoint_label(host: str, port: int, protocol: str) -> str:

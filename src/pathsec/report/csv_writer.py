@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import ClassVar
 
+from pathsec.quoting import csv_cell, csv_text
 from pathsec.report.checks import safe
 from pathsec.report.i18n import pick
 from pathsec.report.interface import ReportFormat, ReportInput, Writer
@@ -26,7 +25,7 @@ HEADERS = (
 
 def defuse(cell: str) -> str:
     """Prefix a quote to cells a spreadsheet would run as a formula (CSV injection)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+    return csv_cell(cell)
 
 
 class CsvWriter(Writer):
@@ -38,22 +37,21 @@ class CsvWriter(Writer):
 
     def render(self, report: ReportInput) -> str:
         """Header row, then one row per finding in result order."""
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(HEADERS)
+        rows: list[tuple[str, ...]] = [HEADERS]
         for f in report.result.findings:
-            row = (
-                safe(f.severity.value),
-                safe(f.id),
-                safe(pick(f.title, report.lang)),
-                safe(f.host),
-                str(f.port),
-                safe(f.protocol.value),
-                safe(f.path_id or ""),
-                safe(f.flow_id or ""),
-                # One evidence line per line of the cell (each line cleaned on its own).
-                "\n".join(safe(e) for e in f.evidence),
-                safe(pick(f.remediation, report.lang)),
+            rows.append(
+                (
+                    safe(f.severity.value),
+                    safe(f.id),
+                    safe(pick(f.title, report.lang)),
+                    safe(f.host),
+                    str(f.port),
+                    safe(f.protocol.value),
+                    safe(f.path_id or ""),
+                    safe(f.flow_id or ""),
+                    # One evidence line per line of the cell (each line cleaned on its own).
+                    "\n".join(safe(e) for e in f.evidence),
+                    safe(pick(f.remediation, report.lang)),
+                )
             )
-            w.writerow([defuse(c) for c in row])
-        return buf.getvalue()
+        return csv_text(rows)

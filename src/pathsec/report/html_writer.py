@@ -1,24 +1,20 @@
 """HTML: one self-contained page (CSS and JS inline, no fetches) in English and Chinese.
 
-Server text reaches the page only through Jinja2 autoescaping; the script only moves
-nodes and sets ``textContent``/attributes. A Content-Security-Policy allows the page's own
-script (by hash) and nothing else, so even a missed escape could not run code or fetch.
+With a plan the page holds the plan's sections (:mod:`pathsec.report.plan_html`: diagram,
+zones, firewalls, hosts, topology findings, firewall rules, flows) with each flow coloured
+by its check's status; without one, the diagram draws the vantage point and the audited
+hosts. See :mod:`pathsec.report.html_page` for how server text is kept inert.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 
-import jinja2
-
-from pathsec import __version__
 from pathsec.audit.models import Finding, Text
 from pathsec.report.checks import (
     Check,
+    Score,
     build_checks,
     endpoint_label,
     overall_score,
@@ -28,22 +24,13 @@ from pathsec.report.checks import (
     severity_counts,
     status_counts,
 )
-from pathsec.report.diagram import endpoint_diagram, plan_diagram
 from pathsec.report.facts import fact_text, observation_facts, transcripts
+from pathsec.report.finding_groups import FindingGroup, group_findings
+from pathsec.report.html_page import render_page, script_labels
 from pathsec.report.i18n import LABELS, SEVERITY_LABELS, STATUS_LABELS
 from pathsec.report.interface import ReportFormat, ReportInput, Writer
-
-
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("pathsec.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+from pathsec.report.plan_html import plan_sections
+from pathsec.report.plan_view import FlowState, endpoint_view_data, script_json, zone_kinds
 
 
 def _safe_text(text: Text) -> Text:
@@ -55,15 +42,8 @@ class _FindingView:
     id: str
     severity: str
     severity_label: Text
-    rank: int
     title: Text
     remediation: Text
-    host: str
-    port: int
-    protocol: str
-    roles: tuple[str, ...]
-    path: str
-    anchor: str
     evidence: tuple[str, ...]
 
 
@@ -76,31 +56,58 @@ class _EndpointView:
     transcripts: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def _finding_view(f: Finding, check: Check | None) -> _FindingView:
+def _finding_view(f: Finding) -> _FindingView:
     return _FindingView(
         id=f.id,
         severity=f.severity.value,
         severity_label=SEVERITY_LABELS[f.severity],
-        rank=f.severity.rank,
         title=_safe_text(f.title),
         remediation=_safe_text(f.remediation),
-        host=safe(f.host),
-        port=f.port,
-        protocol=f.protocol.value,
-        roles=check.roles if check else (),
-        path=safe(f.path_id or ""),
-        anchor=check.anchor if check else "",
         evidence=tuple(safe(e) for e in f.evidence),
     )
+
+
+def _check_view(c: Check, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    eps = [
+        _EndpointView(
+            label=safe(endpoint_label(ep.host, ep.port, ep.protocol.value)),
+            status=ep.status.value,
+            reason=safe(ep.reason) if ep.reason else None,
+            facts=tuple(
+                (safe(k), safe(fact_text(v))) for k, v in observation_facts(ep.observations).items()
+            ),
+            transcripts=tuple(
+                (p, tuple(safe(x) for x in lines))
+                for p, lines in transcripts(ep.observations).items()
+            ),
+        )
+        for ep in c.endpoints
+    ]
+    name = names.get(c.path_id or "")
+    return {
+        "anchor": c.anchor,
+        "label": safe(c.label),
+        "status": c.status,
+        "path_id": c.path_id,
+        "path_name": Text(en=name[0], zh=name[1]) if name else None,
+        "flow": c.flow,
+        "roles": c.roles,
+        "endpoints": eps,
+        "findings": [_finding_view(f) for f in c.findings],
+    }
 
 
 def _score_text(score: int | None) -> str:
     return "–" if score is None else str(score)
 
 
-def _script_hash(script: str) -> str:
-    digest = hashlib.sha256(script.encode("utf-8")).digest()
-    return "sha256-" + base64.b64encode(digest).decode("ascii")
+def _filter_values(groups: list[FindingGroup]) -> list[tuple[str, list[str]]]:
+    return [
+        ("host", sorted({g.host for g in groups})),
+        ("role", sorted({x for g in groups for x in g.roles})),
+        ("path", sorted({p for g in groups for p, _ in g.paths})),
+        ("protocol", sorted({g.protocol for g in groups})),
+    ]
 
 
 class HtmlWriter(Writer):
@@ -113,77 +120,59 @@ class HtmlWriter(Writer):
     def render(self, report: ReportInput) -> str:
         """The page as text."""
         r = report.result
-        checks = build_checks(r, report.plan, report.fail_on)
+        plan = report.plan
+        checks = build_checks(r, plan, report.fail_on)
         check_of: dict[int, Check] = {id(f): c for c in checks for f in c.findings}
-        findings = [_finding_view(f, check_of.get(id(f))) for f in r.findings]
+        groups = group_findings(r.findings, lambda f: check_of.get(id(f)))
         names = path_names()
-        check_views: list[dict[str, Any]] = []
-        for c in checks:
-            eps = [
-                _EndpointView(
-                    label=safe(endpoint_label(ep.host, ep.port, ep.protocol.value)),
-                    status=ep.status.value,
-                    reason=safe(ep.reason) if ep.reason else None,
-                    facts=tuple(
-                        (safe(k), safe(fact_text(v)))
-                        for k, v in observation_facts(ep.observations).items()
-                    ),
-                    transcripts=tuple(
-                        (p, tuple(safe(x) for x in lines))
-                        for p, lines in transcripts(ep.observations).items()
-                    ),
-                )
-                for ep in c.endpoints
-            ]
-            name = names.get(c.path_id or "")
-            check_views.append(
-                {
-                    "anchor": c.anchor,
-                    "label": safe(c.label),
-                    "status": c.status,
-                    "path_id": c.path_id,
-                    "path_name": Text(en=name[0], zh=name[1]) if name else None,
-                    "flow": c.flow,
-                    "roles": c.roles,
-                    "endpoints": eps,
-                    "findings": [_finding_view(f, c) for f in c.findings],
-                }
-            )
-        if report.plan is not None:
-            diagram = plan_diagram(report.plan, checks)
+        # With a plan, every flow is in the flows table; a detail is kept for what was
+        # audited (an endpoint or a finding), which the table and the diagram link to.
+        detailed = [c for c in checks if plan is None or c.endpoints or c.findings]
+        check_views = [_check_view(c, names) for c in detailed]
+        anchors = {c.anchor for c in detailed}
+        zone_scores: list[Score] = scores_by(checks, "zone")
+        if plan is not None:
+            states = {
+                c.flow.id: FlowState(c.status.value, c.anchor if c.anchor in anchors else None)
+                for c in checks
+                if c.flow is not None
+            }
+            sections = plan_sections(plan, states, mode="audit")
+            data_json = sections.data_json
+            scored = {s.group for s in zone_scores}
+            zone_scores += [Score(z, None, 0, 0, 0) for z in zone_kinds(plan) if z not in scored]
         else:
-            diagram = endpoint_diagram(checks, LABELS["vantage"].en)
-        filter_values = [
-            ("host", sorted({f.host for f in findings})),
-            ("role", sorted({x for f in findings for x in f.roles})),
-            ("path", sorted({f.path for f in findings if f.path})),
-            ("protocol", sorted({f.protocol for f in findings})),
+            sections = None
+            v, a = LABELS["vantage"], LABELS["endpoints_zone"]
+            data = endpoint_view_data(checks, (v.en, v.zh), (a.en, a.zh))
+            data["labels"] = script_labels()
+            data_json = script_json(data)
+        score_groups = [
+            (what, s)
+            for what, s in (("role", scores_by(checks, "role")), ("zone", zone_scores))
+            if s
         ]
-        env = _env()
-        script = env.get_template("report.js.j2").render()
-        css = env.get_template("report.css.j2").render()
         title = report.title or LABELS["title"].en
-        return env.get_template("report.html.j2").render(
+        return render_page(
+            "report.html.j2",
             lang=report.lang,
-            title=safe(title),
+            page_title=safe(title),
             custom_title=safe(report.title) if report.title else None,
-            version=__version__,
             result=r,
-            plan=report.plan,
-            labels=LABELS,
+            plan=plan,
+            plan_view=sections,
+            data_json=data_json,
+            legend=[(st.value, STATUS_LABELS[st]) for st in STATUS_LABELS],
             severity_labels=SEVERITY_LABELS,
             status_labels=STATUS_LABELS,
             severity_counts=list(severity_counts(r.findings).items()),
             status_counts=list(status_counts(checks).items()),
             overall=overall_score(checks),
-            score_groups=[(what, s) for what in ("role", "zone") if (s := scores_by(checks, what))],
+            score_groups=score_groups,
             score_text=_score_text,
-            diagram=diagram,
-            findings=findings,
-            filter_values=filter_values,
+            groups=groups,
+            findings_total=len(r.findings),
+            filter_values=_filter_values(groups),
             checks=checks,
             check_views=check_views,
-            css=css,
-            script=script,
-            script_hash=_script_hash(script),
         )

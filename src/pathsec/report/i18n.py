@@ -57,10 +57,14 @@ LABELS: dict[str, Text] = {
         ("vantage", "pathsec (vantage point)", "pathsec(审核位置)"),
         (
             "diagram_note",
-            "One arrow per flow, from its source to its destination; a flow inside one host "
-            "is a chip in the host's box. Click an arrow or a chip for its detail.",
-            "每个流一条箭头,从源指向目标;同一主机内部的流显示为该主机框内的小标签。"
-            "点击箭头或标签查看详细信息。",
+            "One arrow per ordered pair of hosts (per role group in a zone of many hosts), "
+            "carrying all the flows between them; flows inside one box are its ⟲ chip. "
+            "Walls between zones are the firewalls, with their rule counts. Hover for ports, "
+            "click to list the flows. Wheel or + / − zoom, drag or arrow keys pan, "
+            "0 fits the width, 1 fits everything.",
+            "每对有序主机之间一条箭头(主机众多的区域按角色分组),承载两者之间的全部流;"
+            "框内部的流显示为 ⟲ 标签。区域之间的墙是防火墙,标有规则数。悬停查看端口,"
+            "单击列出流。滚轮或 + / − 缩放,拖动或方向键平移,0 适合宽度,1 显示全部。",
         ),
         (
             "score_note",
@@ -69,6 +73,122 @@ LABELS: dict[str, Text] = {
             "100 = 每项已观察的检查均无问题;每项检查扣除其最严重发现的权重"
             "(严重 1、高 0.7、中 0.4、低 0.15、信息 0)。",
         ),
+        ("plan_title", "pathsec plan report", "pathsec 规划报告"),
+        ("deployment", "Deployment", "部署"),
+        ("zones", "Zones", "区域"),
+        (
+            "zones_note",
+            "Every zone of the plan, also those no flow ends in.",
+            "规划中的每个区域,包括没有任何流以其为目标的区域。",
+        ),
+        ("kind", "Kind", "类型"),
+        ("cidrs", "Address ranges", "地址范围"),
+        ("hosts", "Hosts", "主机"),
+        ("flows", "Flows", "流"),
+        ("flows_from", "Flows from", "源自此处的流"),
+        ("flows_to", "Flows to", "到达此处的流"),
+        ("firewalls", "Firewalls", "防火墙"),
+        ("firewall", "Firewall", "防火墙"),
+        ("interfaces", "Interfaces", "接口"),
+        ("crossing", "Flows crossing", "经过的流"),
+        ("rules", "Rules", "规则"),
+        ("refused", "Refused", "拒绝"),
+        ("rules_word", "rules", "条规则"),
+        ("refused_word", "refused", "个拒绝"),
+        ("site", "Site", "站点"),
+        ("roles", "Roles", "角色"),
+        ("addresses", "Addresses", "地址"),
+        ("host_firewall", "Host firewall", "主机防火墙"),
+        ("topology", "Topology findings", "拓扑发现"),
+        ("message", "Message", "说明"),
+        ("rule", "Catalog rule", "目录规则"),
+        ("objects", "Objects", "对象"),
+        ("no_topology", "No topology findings.", "没有拓扑发现。"),
+        ("fw_rules", "Firewall rules", "防火墙规则"),
+        (
+            "fw_rules_note",
+            "The accept rules pathsec firewall writes for each network and host firewall "
+            "(everything else is dropped). A flow that cannot become a rule is listed as "
+            "refused, with the reason.",
+            "pathsec firewall 为每个网络防火墙和主机防火墙生成的允许规则(其余一律丢弃)。"
+            "无法生成规则的流列为拒绝,并说明原因。",
+        ),
+        ("network_fw", "network firewall", "网络防火墙"),
+        ("host_fw", "host firewall", "主机防火墙"),
+        ("unknown_interfaces", "No interface known for zone(s)", "以下区域没有已知接口"),
+        ("refused_flows", "Refused flows", "拒绝的流"),
+        ("no_rules", "No firewall in the plan.", "规划中没有防火墙。"),
+        ("search", "Search", "搜索"),
+        ("page_size", "Rows per page", "每页行数"),
+        ("authentication", "Default authentication", "默认身份验证"),
+        ("enc_default", "Encrypted by default", "默认加密"),
+        ("crosses", "Firewalls crossed", "经过的防火墙"),
+        ("protocol_port", "Protocol/ports", "协议/端口"),
+        ("in_out", "Interfaces (in → out)", "接口(入 → 出)"),
+        ("number", "#", "#"),
+        ("source_addresses", "Source addresses", "源地址"),
+        ("destination_addresses", "Destination addresses", "目标地址"),
+        ("zoom_in", "Zoom in", "放大"),
+        ("zoom_out", "Zoom out", "缩小"),
+        ("fit_width", "Fit width", "适合宽度"),
+        ("fit_all", "Fit all", "全部显示"),
+        ("needs_js", "The diagram and the tables need JavaScript.", "图和表格需要 JavaScript。"),
+        ("enc_legend", "encrypted by default", "默认加密"),
+        ("plain_legend", "not encrypted by default", "默认不加密"),
+        ("cond_legend", "conditionally encrypted", "有条件加密"),
+        ("mixed_legend", "mixed", "混合"),
+        ("column", "Column", "列"),
+        ("endpoints_zone", "audited endpoints", "已审核的终结点"),
+        ("findings_rows", "rows", "行"),
+        ("count", "Count", "数量"),
+        ("paths_col", "Data paths", "数据路径"),
+    ]
+}
+
+#: Labels the page's script uses, with {n}-style placeholders.
+SCRIPT_LABELS: dict[str, Text] = {
+    k: Text(en=en, zh=zh)
+    for k, en, zh in [
+        ("all", "all", "全部"),
+        ("host_fw_prefix", "host", "主机"),
+        ("n_flows", "{n} flows", "{n} 个流"),
+        ("n_flows_1", "{n} flow", "{n} 个流"),
+        ("n_hosts_1", "{n} host", "{n} 台主机"),
+        ("n_rules_1", "{n} rule", "{n} 条规则"),
+        ("n_hosts", "{n} hosts", "{n} 台主机"),
+        ("n_rules", "{n} rules", "{n} 条规则"),
+        ("n_refused", "{n} refused", "{n} 个拒绝"),
+        ("ports", "ports", "端口"),
+        ("paths", "paths", "数据路径"),
+        ("firewalls", "firewalls", "防火墙"),
+        ("firewall", "firewall", "防火墙"),
+        ("zones", "zones", "区域"),
+        ("site", "site", "站点"),
+        ("st_pass", "pass", "通过"),
+        ("st_finding", "finding", "有发现"),
+        ("st_closed", "closed", "关闭"),
+        ("st_not_observable", "not observable", "无法观察"),
+        ("st_enc", "encrypted by default", "默认加密"),
+        ("st_plain", "not encrypted by default", "默认不加密"),
+        ("st_cond", "conditionally encrypted", "有条件加密"),
+        ("inner_title", "{n} flows inside", "{n} 个内部流:"),
+        (
+            "drawn",
+            "{edges} edges and {chips} ⟲ chips drawn for {flows} flows; {boxes} boxes, "
+            "{zones} zones, {firewalls} firewalls.",
+            "为 {flows} 个流绘制了 {edges} 条边和 {chips} 个 ⟲ 标签;{boxes} 个框、{zones} 个区域、"
+            "{firewalls} 个防火墙。",
+        ),
+        ("show_flows", "show in the flows table", "在流表中显示"),
+        ("clear", "clear", "清除"),
+        ("page", "page {p} of {n}", "第 {p} 页,共 {n} 页"),
+        ("yes", "yes", "是"),
+        ("no", "no", "否"),
+        ("conditional", "conditional", "有条件"),
+        ("local", "[local]", "[本机]"),
+        ("supported_auth", "supported", "支持"),
+        ("filtered_by_diagram", "filtered as the diagram", "按图的筛选条件"),
+        ("selected", "selected", "已选择"),
     ]
 }
 

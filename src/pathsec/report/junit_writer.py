@@ -39,11 +39,11 @@ def _case(check: Check, report: ReportInput) -> tuple[ET.Element, str]:
         parts = []
         for f in failing:
             parts.append(
-                f"[{f.severity.value}] {f.id} {pick(f.title, report.lang)} at "
-                f"{endpoint_label(f.host, f.port, f.protocol.value)}"
+                f"[{f.severity.value}] {f.id} {safe(pick(f.title, report.lang))} at "
+                f"{safe(endpoint_label(f.host, f.port, f.protocol.value))}"
             )
             parts += [f"  {safe(e)}" for e in f.evidence]
-            parts.append(f"  -> {pick(f.remediation, report.lang)}")
+            parts.append(f"  -> {safe(pick(f.remediation, report.lang))}")
         el.text = "\n".join(parts)
     elif check.status in (CheckStatus.closed, CheckStatus.not_observable):
         outcome = "skipped"
@@ -56,7 +56,7 @@ def _case(check: Check, report: ReportInput) -> tuple[ET.Element, str]:
     if other:
         out = ET.SubElement(case, "system-out")
         out.text = "\n".join(
-            f"[{f.severity.value}] {f.id} {pick(f.title, report.lang)}" for f in other
+            f"[{f.severity.value}] {f.id} {safe(pick(f.title, report.lang))}" for f in other
         )
     return case, outcome
 

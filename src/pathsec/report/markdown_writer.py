@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
+from pathsec.quoting import md_block, md_code, md_text
 from pathsec.report.checks import (
+    TEXT_LIMIT,
     build_checks,
     endpoint_label,
     overall_score,
@@ -19,17 +20,18 @@ from pathsec.report.interface import ReportFormat, ReportInput, Writer
 
 
 def cell(text: str) -> str:
-    """Text safe inside a table cell: no pipes, no line breaks, no HTML."""
-    text = safe(text).replace("\\", "\\\\").replace("|", "\\|")
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+    """Text safe in a table cell or heading: one line, no link, image, HTML or emphasis."""
+    return md_text(safe(text.replace("\n", " ")))
+
+
+def code(text: str) -> str:
+    """An inline code span (flow ids, endpoints): shown verbatim, controls escaped."""
+    return md_code(safe(text, TEXT_LIMIT))
 
 
 def fenced(lines: list[str]) -> str:
     """A code block whose fence is longer than any backtick run inside."""
-    body = "\n".join(safe(x) for x in lines)
-    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{body}\n{fence}"
+    return md_block(safe(x) for x in lines)
 
 
 class MarkdownWriter(Writer):
@@ -46,7 +48,7 @@ class MarkdownWriter(Writer):
         checks = build_checks(r, report.plan, report.fail_on)
         out: list[str] = [f"# {cell(report.title or label('title', lang))}", ""]
         out += [
-            f"- {label('profile', lang)}: `{cell(r.profile)}`",
+            f"- {label('profile', lang)}: {code(r.profile)}",
             f"- {label('started', lang)}: {cell(r.started)}",
             f"- {label('finished', lang)}: {cell(r.finished)}",
             f"- {label('complete', lang)}: {label('yes' if r.complete else 'no', lang)}",
@@ -91,15 +93,15 @@ class MarkdownWriter(Writer):
             for f in r.findings:
                 ep = endpoint_label(f.host, f.port, f.protocol.value)
                 out.append(
-                    f"| {pick(SEVERITY_LABELS[f.severity], lang)} | {f.id} "
-                    f"| {cell(pick(f.title, lang))} | `{cell(ep)}` | {cell(f.path_id or '')} |"
+                    f"| {pick(SEVERITY_LABELS[f.severity], lang)} | {cell(f.id)} "
+                    f"| {cell(pick(f.title, lang))} | {code(ep)} | {cell(f.path_id or '')} |"
                 )
             out.append("")
             for f in r.findings:
                 ep = endpoint_label(f.host, f.port, f.protocol.value)
-                out += [f"### {f.id}: {cell(pick(f.title, lang))} — `{cell(ep)}`", ""]
+                out += [f"### {cell(f.id)}: {cell(pick(f.title, lang))} — {code(ep)}", ""]
                 if f.flow_id:
-                    out += [f"{label('flow', lang)}: `{cell(f.flow_id)}`", ""]
+                    out += [f"{label('flow', lang)}: {code(f.flow_id)}", ""]
                 if f.evidence:
                     out += [f"{label('evidence', lang)}:", "", fenced(list(f.evidence)), ""]
                 out += [f"{label('remediation', lang)}: {cell(pick(f.remediation, lang))}", ""]
@@ -114,7 +116,7 @@ class MarkdownWriter(Writer):
             if not c.endpoints:
                 reasons = label("not_audited", lang)
             out.append(
-                f"| `{cell(c.label)}` | {pick(STATUS_LABELS[c.status], lang)} "
+                f"| {code(c.label)} | {pick(STATUS_LABELS[c.status], lang)} "
                 f"| {cell(c.path_id or '')} | {cell(reasons)} |"
             )
         return "\n".join(out) + "\n"

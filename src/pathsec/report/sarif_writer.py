@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pathsec import __version__
 from pathsec.audit.models import Finding, FindingSeverity
+from pathsec.quoting import md_paragraph, md_strong
 from pathsec.report.checks import endpoint_label, endpoint_uri, safe
 from pathsec.report.interface import ReportFormat, ReportInput, Writer
 
@@ -45,8 +46,9 @@ def _rule(f: Finding) -> dict[str, Any]:
         "fullDescription": {"text": f"{f.title.en} / {f.title.zh}"},
         "help": {
             "text": f"{f.remediation.en}\n\n{f.remediation.zh}",
-            "markdown": f"**{f.title.en}**\n\n{f.remediation.en}\n\n**{f.title.zh}**\n\n"
-            f"{f.remediation.zh}",
+            # Markdown viewers render this: every value escaped (no link, image or HTML).
+            "markdown": f"{md_strong(safe(f.title.en))}\n\n{md_paragraph(safe(f.remediation.en))}"
+            f"\n\n{md_strong(safe(f.title.zh))}\n\n{md_paragraph(safe(f.remediation.zh))}",
         },
         "defaultConfiguration": {"level": LEVELS[f.severity]},
         "properties": {

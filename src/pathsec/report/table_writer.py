@@ -20,6 +20,9 @@ from pathsec.report.checks import (
 from pathsec.report.i18n import SEVERITY_LABELS, STATUS_LABELS, label, pick
 from pathsec.report.interface import ReportFormat, ReportInput, Writer
 
+#: Longest summary of what an endpoint said that a table cell shows.
+SUMMARY_LIMIT = 160
+
 _STYLE = {
     "critical": "bold red",
     "high": "red",
@@ -80,14 +83,16 @@ class TableWriter(Writer):
             )
         console.print(findings)
         table = Table(title=label("checks", lang), show_lines=False)
-        for h in ("checks", "status", "path", "reason"):
+        for h in ("checks", "status", "path", "observations", "reason"):
             table.add_column(label(h, lang), overflow="fold")
         for c in checks:
             reasons = "; ".join(ep.reason for ep in c.endpoints if ep.reason)
+            seen = "\n".join(ep.observations.summary(ep.protocol) for ep in c.endpoints)
             table.add_row(
                 Text(safe(c.label)),
                 Text(pick(STATUS_LABELS[c.status], lang)),
                 Text(safe(c.path_id or "")),
+                Text(safe(seen, SUMMARY_LIMIT)),
                 Text(safe(reasons if c.endpoints else label("not_audited", lang))),
             )
         console.print(table)

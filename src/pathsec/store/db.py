@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pathsec.atomic import create_private_file, make_private_dirs
 from pathsec.audit.models import AuditResult
 from pathsec.errors import InputError, InputProblem, PathsecError
 from pathsec.report.facts import observation_facts
@@ -38,8 +39,26 @@ def default_db_url() -> str:
     if env:
         return env
     base = Path(platformdirs.user_data_dir("pathsec", appauthor=False))
-    base.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(base)  # 0700: the history holds every finding of every run
     return f"sqlite:///{base / 'history.sqlite3'}"
+
+
+def _private_sqlite(url: str) -> None:
+    """Create a SQLite database file 0600 (its folder 0700) before SQLAlchemy opens it:
+    SQLite would create it with the umask's mode, usually world-readable. Its journal
+    files take the database file's mode."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return
+    db = parsed.database
+    if (
+        parsed.drivername.startswith("sqlite")
+        and db
+        and db != ":memory:"
+        and not db.startswith("file:")
+    ):
+        create_private_file(db)
 
 
 def shown_url(url: str) -> str:
@@ -52,6 +71,7 @@ def shown_url(url: str) -> str:
 
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
+    _private_sqlite(url)
     try:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pathsec.errors import InputError, InputProblem
-from pathsec.topology.models import Deployment, ServerRole
+from pathsec.topology.models import Deployment, Server, ServerRole, Zone, ZoneKind
 from pathsec.yamlfile import (
     LocatedYaml,
     format_loc,
@@ -47,13 +47,17 @@ class _Checker:
         raise InputError(InputProblem(file, line, format_loc(loc), message))
 
     def unique(self, names: Iterable[tuple[str, tuple[str | int, ...]]], what: str) -> None:
-        seen: dict[str, tuple[str | int, ...]] = {}
+        # Ignoring case: file names derive from names, and Windows and macOS ignore case.
+        seen: dict[str, tuple[str, tuple[str | int, ...]]] = {}
         for name, loc in names:
-            if name in seen:
-                first = self.doc.line_of(seen[name]) if self.doc else None
+            key = name.casefold()
+            if key in seen:
+                other, first_loc = seen[key]
+                first = self.doc.line_of(first_loc) if self.doc else None
                 where = f" (first defined on line {first})" if first else ""
-                self.fail(loc, f"duplicate {what} {name!r}{where}")
-            seen[name] = loc
+                same = "" if other == name else f" (same as {other!r} ignoring case)"
+                self.fail(loc, f"duplicate {what} {name!r}{same}{where}")
+            seen[key] = (name, loc)
 
     def known(self, name: str, pool: Iterable[str], loc: Sequence[str | int], what: str) -> None:
         pool = list(pool)
@@ -73,12 +77,36 @@ def _inside(address: str, cidrs: Sequence[str]) -> bool:
     return any(ip in ipaddress.ip_network(c) for c in cidrs)
 
 
+def internet_zone(dep: Deployment) -> str | None:
+    """The first zone of kind ``internet`` (the default of internet mail and CRL checks)."""
+    return next((z.name for z in dep.zones if z.kind is ZoneKind.internet), None)
+
+
+def implicit_hosts(dep: Deployment) -> list[tuple[str, tuple[str | int, ...]]]:
+    """Names of plan hosts that deployment objects add (internet mail, resolvers, CRL)."""
+    out: list[tuple[str, tuple[str | int, ...]]] = []
+    if dep.internet_mail is not None:
+        out.append((dep.internet_mail.name, ("internet_mail", "name")))
+        if dep.internet_mail.resolvers is not None:
+            out.append((dep.internet_mail.resolvers.name, ("internet_mail", "resolvers", "name")))
+    if dep.certificate_checks is not None:
+        out.append((dep.certificate_checks.name, ("certificate_checks", "name")))
+    elif any(ServerRole.edge_transport in s.roles for s in dep.servers):
+        # The default CRL endpoint host; naming another object so asks for certificate_checks.
+        out.append(("crl-endpoints", ("certificate_checks", "name")))
+    return out
+
+
 def check_references(dep: Deployment, doc: LocatedYaml | None = None) -> None:
     """Check names are unique and every reference resolves; addresses lie in their zone."""
     c = _Checker(doc)
     c.unique(((s.name, ("sites", i, "name")) for i, s in enumerate(dep.sites)), "site")
     c.unique(((z.name, ("zones", i, "name")) for i, z in enumerate(dep.zones)), "zone")
+    # Objects the deployment declares with a default name come first, so a clash is
+    # reported on the object that takes the name.
     endpoints: list[tuple[str, tuple[str | int, ...]]] = []
+    implicit = implicit_hosts(dep)
+    endpoints.extend((n, loc) for n, loc in implicit if loc[0] != "certificate_checks")
     for key in (
         "servers",
         "client_populations",
@@ -89,6 +117,18 @@ def check_references(dep: Deployment, doc: LocatedYaml | None = None) -> None:
     ):
         for i, item in enumerate(getattr(dep, key)):
             endpoints.append((item.name, (key, i, "name")))
+    for i, pub in enumerate(dep.publishers):
+        endpoints.append((pub.name, ("publishers", i, "name")))
+    for name, loc in implicit:
+        if loc[0] != "certificate_checks":
+            continue
+        for other, where in endpoints:
+            if other == name:
+                c.fail(
+                    where,
+                    f"{name!r} names the host Edge servers check certificate revocation "
+                    "against (certificate_checks.name); rename one of them",
+                )
     c.unique(endpoints, "name")
     c.unique(((f.name, ("firewalls", i, "name")) for i, f in enumerate(dep.firewalls)), "firewall")
     c.unique(((k.name, ("clusters", i, "name")) for i, k in enumerate(dep.clusters)), "cluster")
@@ -165,3 +205,78 @@ def check_references(dep: Deployment, doc: LocatedYaml | None = None) -> None:
         if ServerRole.edge_transport not in servers[e.edge].roles:
             c.fail(("edge_subscriptions", i, "edge"), f"{e.edge!r} is not an Edge Transport server")
         c.known(e.site, sites, ("edge_subscriptions", i, "site"), "site")
+    _check_additions(c, dep, sites, zones, servers, {n for n, _ in endpoints})
+
+
+def _check_additions(
+    c: _Checker,
+    dep: Deployment,
+    sites: list[str],
+    zones: dict[str, Zone],
+    servers: dict[str, Server],
+    names: set[str],
+) -> None:
+    """Internet mail, certificate checks, publishers, exceptions, internet-facing CAS."""
+
+    def place(loc: tuple[str | int, ...], zone: str | None, addresses: Sequence[str]) -> str:
+        if zone is None:
+            zone = internet_zone(dep)
+            if zone is None:
+                c.fail((*loc, "zone"), "no zone of kind internet to default to; name the zone")
+        assert zone is not None
+        c.known(zone, zones, (*loc, "zone"), "zone")
+        for j, addr in enumerate(addresses):
+            if not _inside(addr, zones[zone].cidrs):
+                c.fail(
+                    (*loc, "addresses", j),
+                    f"{addr} is outside zone {zone!r} ({', '.join(zones[zone].cidrs)})",
+                )
+        return zone
+
+    def role(name: str, need: ServerRole, loc: tuple[str | int, ...], what: str) -> None:
+        c.known(name, servers, loc, "server")
+        if need not in servers[name].roles:
+            c.fail(loc, f"{name!r} is not a{what}")
+
+    for i, s in enumerate(dep.servers):
+        if s.internet_facing is not None and ServerRole.client_access not in s.roles:
+            c.fail(
+                ("servers", i, "internet_facing"), "only Client Access servers face the internet"
+            )
+    mail = dep.internet_mail
+    if mail is not None:
+        place(("internet_mail",), mail.zone, mail.addresses)
+        for j, n in enumerate(mail.edges or ()):
+            role(
+                n,
+                ServerRole.edge_transport,
+                ("internet_mail", "edges", j),
+                "n Edge Transport server",
+            )
+        if mail.resolvers is not None:
+            r = mail.resolvers
+            place(("internet_mail", "resolvers"), r.zone, r.addresses)
+    if dep.certificate_checks is not None:
+        cc = dep.certificate_checks
+        place(("certificate_checks",), cc.zone, cc.addresses)
+    pops = {p.name for p in dep.client_populations}
+    for i, pub in enumerate(dep.publishers):
+        place(("publishers", i), pub.zone, pub.addresses)
+        for j, n in enumerate(pub.servers or ()):
+            role(
+                n,
+                ServerRole.client_access,
+                ("publishers", i, "servers", j),
+                " Client Access server",
+            )
+        for j, n in enumerate(pub.populations or ()):
+            c.known(n, pops, ("publishers", i, "populations", j), "client population")
+        if len(set(pub.publishes)) != len(pub.publishes):
+            c.fail(("publishers", i, "publishes"), "a service is listed twice")
+    for i, ex in enumerate(dep.exceptions):
+        if ex.site is not None:
+            c.known(ex.site, sites, ("exceptions", i, "site"), "site")
+        for j, z in enumerate(ex.zones or ()):
+            c.known(z, zones, ("exceptions", i, "zones", j), "zone")
+        for j, n in enumerate(ex.servers or ()):
+            c.known(n, names, ("exceptions", i, "servers", j), "host")

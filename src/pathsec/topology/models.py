@@ -7,52 +7,28 @@ site, a cluster's nodes …) are checked by :mod:`pathsec.topology.loader`.
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from pathsec.ident import (
+    CIDR,
+    AddressOrCIDR,
+    Description,
+    DomainName,
+    InterfaceName,
+    IPAddress,
+    Name,
+    PathId,
+    Port,
+    PortRangeText,
+    ShortText,
+)
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_ip(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
-    return value
-
-
-def _check_cidr(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
-    return value
-
-
-def _check_port_range(value: str) -> str:
-    parts = value.split("-")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValueError(f"{value!r} is not a port range like '5000-5100'")
-    start, end = (int(p) for p in parts)
-    if not 1 <= start <= end <= 65535:
-        raise ValueError(f"{value!r}: need 1 <= start <= end <= 65535")
-    return f"{start}-{end}"
-
-
-IPAddress = Annotated[str, AfterValidator(_check_ip)]
-CIDR = Annotated[str, AfterValidator(_check_cidr)]
-PortRangeText = Annotated[
-    str,
-    AfterValidator(_check_port_range),
-    Field(description="Inclusive port range 'START-END', e.g. '5000-5100'."),
-]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
 def _int_to_str(value: object) -> object:
@@ -149,16 +125,21 @@ class ClientRole(StrEnum):
 class Organization(_Frozen):
     """The Exchange organisation and its Active Directory forest and domain."""
 
-    name: str = Field(min_length=1)
-    forest: str = Field(min_length=1)
-    domain: str = Field(min_length=1)
+    name: ShortText = Field(min_length=1)
+    forest: DomainName
+    domain: DomainName
 
 
 class Site(_Frozen):
     """An Active Directory site."""
 
     name: Name
-    description: str | None = None
+    description: Description | None = None
+    internet_facing: bool | None = Field(
+        default=None,
+        description="Its Client Access servers serve internet users and devices; CAS of other "
+        "sites are reached through them (CAS-to-CAS proxying). Unset everywhere: every CAS.",
+    )
 
 
 class Zone(_Frozen):
@@ -203,6 +184,10 @@ class Server(_Frozen):
             "port (the pathsec lab without root): the audit dials the listening port and "
             "reports the reference port."
         ),
+    )
+    internet_facing: bool | None = Field(
+        default=None,
+        description="Client Access servers: overrides the site's internet_facing for this server.",
     )
 
 
@@ -287,7 +272,7 @@ class AdminWorkstations(_Frozen):
     """Administrator workstations (single addresses or CIDRs)."""
 
     name: Name
-    addresses: tuple[CIDR | IPAddress, ...] = Field(min_length=1)
+    addresses: tuple[AddressOrCIDR, ...] = Field(min_length=1)
     zone: Name
     targets: tuple[Name, ...] | None = Field(
         default=None, description="Mailbox servers administered; default all."
@@ -298,8 +283,8 @@ class Partner(_Frozen):
     """A partner organisation exchanging mail with Domain Security (mutual TLS)."""
 
     name: Name
-    domain: str = Field(min_length=1)
-    addresses: tuple[CIDR | IPAddress, ...] = Field(min_length=1)
+    domain: DomainName
+    addresses: tuple[AddressOrCIDR, ...] = Field(min_length=1)
     zone: Name
     domain_security: bool = True
     edges: tuple[Name, ...] | None = Field(
@@ -312,7 +297,121 @@ class NetworkFirewall(_Frozen):
 
     name: Name
     zones: tuple[Name, ...] = Field(min_length=2)
-    interfaces: dict[str, str] = Field(default_factory=dict, description="Zone -> interface.")
+    interfaces: dict[Name, InterfaceName] = Field(
+        default_factory=dict, description="Zone -> interface."
+    )
+
+
+class DnsResolvers(_Frozen):
+    """The DNS resolvers Edge Transport servers use to find the MX records of recipient domains."""
+
+    name: Name = "dns-resolvers"
+    zone: Name
+    addresses: tuple[IPAddress, ...] = Field(min_length=1)
+
+
+class InternetMail(_Frozen):
+    """Mail with any server on the internet through the Edge Transport servers.
+
+    Plans inbound SMTP (any source -> Edge 25), outbound SMTP (Edge -> any 25) and, with
+    ``resolvers``, Edge -> resolvers 53 TCP and UDP. Partners stay for Domain Security peers.
+    """
+
+    name: Name = Field(
+        default="internet-mail", description="The plan host standing for every mail server."
+    )
+    zone: Name | None = Field(default=None, description="Default: the first zone of kind internet.")
+    addresses: tuple[CIDR | IPAddress, ...] = Field(
+        default=(), description="Default: the zone's CIDRs."
+    )
+    edges: tuple[Name, ...] | None = Field(
+        default=None, description="Edge Transport servers used; default all."
+    )
+    inbound: bool = True
+    outbound: bool = True
+    resolvers: DnsResolvers | None = None
+
+
+class CertificateChecks(_Frozen):
+    """Where Edge Transport servers check certificate revocation (CRL distribution points).
+
+    The reference's Edge-to-Edge 80/TCP and 389/TCP/UDP ("certificate authentication") go
+    from the Edge to these endpoints, never inbound. Default: the first internet zone.
+    """
+
+    name: Name = "crl-endpoints"
+    zone: Name | None = Field(default=None, description="Default: the first zone of kind internet.")
+    addresses: tuple[CIDR | IPAddress, ...] = Field(
+        default=(), description="Default: the zone's CIDRs."
+    )
+
+
+class PublisherKind(StrEnum):
+    """How a publisher forwards: a reverse proxy or load balancer opens its own connection to
+    the Client Access server (the CAS sees the publisher's address); NAT rewrites the
+    destination only (the CAS sees the client's address)."""
+
+    reverse_proxy = "reverse_proxy"
+    load_balancer = "load_balancer"
+    nat = "nat"
+
+
+class PublishedService(StrEnum):
+    """Client Access services a publisher can publish (each is one catalog path)."""
+
+    owa = "owa"
+    activesync = "activesync"
+    outlook_anywhere = "outlook_anywhere"
+    autodiscover = "autodiscover"
+    ews = "ews"
+    oab = "oab"
+    um_web_service = "um_web_service"
+
+
+class Publisher(_Frozen):
+    """A reverse proxy, load balancer or NAT in a zone publishing Client Access services."""
+
+    name: Name
+    kind: PublisherKind = PublisherKind.reverse_proxy
+    zone: Name
+    addresses: tuple[IPAddress, ...] = Field(
+        min_length=1,
+        description="The addresses clients connect to (and, except for NAT, "
+        "the source the Client Access servers see).",
+    )
+    publishes: tuple[PublishedService, ...] = Field(min_length=1)
+    servers: tuple[Name, ...] | None = Field(
+        default=None,
+        description="Client Access servers it forwards to; default: the "
+        "internet-facing ones (every CAS when nothing is marked internet_facing).",
+    )
+    populations: tuple[Name, ...] | None = Field(
+        default=None, description="Client populations it serves; default: those in internet zones."
+    )
+
+
+class PathException(_Frozen):
+    """Leave out a catalog path, or some of its ports, where the deployment does not use it."""
+
+    path: PathId = Field(description="Catalog path id.")
+    ports: tuple[Port, ...] = Field(default=(), description="Only these ports; default: all.")
+    protocol: Literal["tcp", "udp"] | None = Field(
+        default=None, description="Only this protocol; default: any."
+    )
+    site: Name | None = Field(default=None, description="Flows with an end in this AD site.")
+    zones: tuple[Name, Name] | None = Field(
+        default=None, description="Flows between these two zones (either way)."
+    )
+    servers: tuple[Name, Name] | None = Field(
+        default=None, description="Flows between these two hosts (either way)."
+    )
+    reason: ShortText = Field(min_length=1, description="Why: shown on every flow.")
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> PathException:
+        if sum(x is not None for x in (self.site, self.zones, self.servers)) > 1:
+            raise ValueError("give at most one of site, zones and servers")
+        return self
 
 
 class EdgeSubscription(_Frozen):
@@ -338,13 +437,23 @@ class Deployment(_Frozen):
     partners: tuple[Partner, ...] = ()
     firewalls: tuple[NetworkFirewall, ...] = ()
     edge_subscriptions: tuple[EdgeSubscription, ...] = ()
+    internet_mail: InternetMail | None = None
+    certificate_checks: CertificateChecks | None = None
+    publishers: tuple[Publisher, ...] = ()
+    exceptions: tuple[PathException, ...] = ()
+    operational_flows: bool = Field(
+        default=False,
+        description="Also plan the operational flows beyond the reference (labelled "
+        "'operational'); the same as --with-operational.",
+    )
 
 
 DEFAULT_POPULATION_ROLES: dict[PopulationKind, tuple[ClientRole, ...]] = {
     PopulationKind.internal_users: (ClientRole.outlook_client, ClientRole.web_client),
     PopulationKind.internet_users: (ClientRole.web_client, ClientRole.outlook_client),
     PopulationKind.mobile_devices: (ClientRole.mobile_client,),
-    PopulationKind.pop_imap_clients: (ClientRole.pop_imap_client,),
+    # POP3/IMAP4 clients send mail by SMTP submission; `roles: [pop_imap_client]` opts out.
+    PopulationKind.pop_imap_clients: (ClientRole.pop_imap_client, ClientRole.smtp_client),
     PopulationKind.smtp_clients: (ClientRole.smtp_client,),
     PopulationKind.webdav_clients: (ClientRole.webdav_client,),
 }

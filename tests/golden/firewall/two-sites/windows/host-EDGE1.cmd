@@ -1,7 +1,7 @@
 @echo off
 rem pathsec rules: Windows Firewall of EDGE1, Windows Server 2003, deployment Contoso Two Sites
 rem Windows Firewall of Windows Server 2003 SP1 and 2003 R2: netsh firewall.
-rem 7 flows (7 per-flow rules) to 6 openings and allowed programs; the flows of each: host-EDGE1.flows
+rem 4 flows (4 per-flow rules) to 3 openings and allowed programs; the flows of each: host-EDGE1.flows
 rem Run as an administrator on EDGE1: host-EDGE1.cmd
 rem Inbound: the planned flows below, and the exceptions already enabled on the
 rem server (review them: netsh firewall show state verbose=ENABLE).
@@ -24,34 +24,19 @@ rem   transport.edge_to_edge:fabrikam to EDGE1:tcp/25
 netsh firewall delete portopening protocol=TCP port=25 profile=ALL >nul 2>&1
 netsh firewall add portopening protocol=TCP port=25 name="pathsec TCP 25" mode=ENABLE scope=CUSTOM addresses=10.1.0.20,198.51.100.0/28 profile=ALL
 if errorlevel 1 goto :failed
-rem r2: tcp 80; 1 flow
-rem   transport.edge_to_edge:fabrikam to EDGE1:tcp/80
-netsh firewall delete portopening protocol=TCP port=80 profile=ALL >nul 2>&1
-netsh firewall add portopening protocol=TCP port=80 name="pathsec TCP 80" mode=ENABLE scope=CUSTOM addresses=198.51.100.0/28 profile=ALL
-if errorlevel 1 goto :failed
-rem r3: tcp 389; 1 flow
-rem   transport.edge_to_edge:fabrikam to EDGE1:tcp/389
-netsh firewall delete portopening protocol=TCP port=389 profile=ALL >nul 2>&1
-netsh firewall add portopening protocol=TCP port=389 name="pathsec TCP 389" mode=ENABLE scope=CUSTOM addresses=198.51.100.0/28 profile=ALL
-if errorlevel 1 goto :failed
-rem r4: udp 389; 1 flow
-rem   transport.edge_to_edge:fabrikam to EDGE1:udp/389
-netsh firewall delete portopening protocol=UDP port=389 profile=ALL >nul 2>&1
-netsh firewall add portopening protocol=UDP port=389 name="pathsec UDP 389" mode=ENABLE scope=CUSTOM addresses=198.51.100.0/28 profile=ALL
-if errorlevel 1 goto :failed
-rem r5: tcp 50389; 1 flow
+rem r2: tcp 50389; 1 flow
 rem   transport.edgesync:HQ-HC1 to EDGE1:tcp/50389
 netsh firewall delete portopening protocol=TCP port=50389 profile=ALL >nul 2>&1
 netsh firewall add portopening protocol=TCP port=50389 name="pathsec TCP 50389" mode=ENABLE scope=CUSTOM addresses=10.1.0.20 profile=ALL
 if errorlevel 1 goto :failed
-rem r6: tcp 50636; 1 flow
+rem r3: tcp 50636; 1 flow
 rem   transport.edgesync:HQ-HC1 to EDGE1:tcp/50636
 netsh firewall delete portopening protocol=TCP port=50636 profile=ALL >nul 2>&1
 netsh firewall add portopening protocol=TCP port=50636 name="pathsec TCP 50636" mode=ENABLE scope=CUSTOM addresses=10.1.0.20 profile=ALL
 if errorlevel 1 goto :failed
 netsh firewall set opmode mode=ENABLE exceptions=ENABLE profile=ALL
 if errorlevel 1 goto :failed
-echo pathsec: 6 openings and allowed programs written.
+echo pathsec: 3 openings and allowed programs written.
 exit /b 0
 :notadmin
 echo pathsec: run this file as an administrator.
