@@ -1,11 +1,14 @@
-"""Benchmark: plan a generated 500-server, 5-site deployment and print the time.
+"""Benchmark: plan a generated 500-server, 5-site deployment and write its firewall rules.
 
-    python bench/bench_plan.py            # 5 runs
+    python bench/bench_plan.py                    # 5 runs
     python bench/bench_plan.py --runs 10
+    python bench/bench_plan.py --host-firewalls   # and a host firewall on every server
 
 Prints the time to load the YAML, to plan, and to write each firewall target (best and
-median of the runs), and load + plan + nftables together. Not a timed test: it prints
-the figures (target: load + plan + firewall under one second).
+median of the runs, with the bytes written), load + plan + nftables together (target:
+under one second), and per enforcement point how many flows and per-flow rules became how
+many consolidated rules, with the nftables bytes before (one rule per flow, protocol and
+family, as pathsec wrote before consolidation) and after.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ import yaml
 
 from pathsec.catalog import Catalog, load_catalog
 from pathsec.firewall import GeneratorOptions, Selection, Target
-from pathsec.firewall import generate as write_rules
+from pathsec.firewall import render as write_rules
+from pathsec.firewall.consolidate import SetNamer, consolidate_point
+from pathsec.firewall.nftables import render_point
+from pathsec.firewall.rules import enforcement_points
 from pathsec.plan import build_plan
+from pathsec.plan.models import HostKind, Plan
 from pathsec.topology import load_deployment_text
 
 SITES = 5
@@ -128,27 +135,74 @@ def generate() -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def _one_run(catalog: Catalog, text: str) -> dict[str, float]:
+def _options(catalog: Catalog, plan: Plan) -> GeneratorOptions:
+    # Paths whose protocol the reference leaves open need an explicit choice (as
+    # `pathsec firewall --protocol PATH=both` would give): both, for the bench.
+    open_paths = {f.path_id: ("tcp", "udp") for f in plan.flows if f.protocol is None}
+    return GeneratorOptions(catalog=catalog, protocols=open_paths)  # type: ignore[arg-type]
+
+
+def _with_host_firewalls(plan: Plan) -> Plan:
+    hosts = tuple(
+        h.model_copy(update={"host_firewall": True}) if h.kind is HostKind.server else h
+        for h in plan.hosts
+    )
+    return plan.model_copy(update={"hosts": hosts})
+
+
+def _one_run(catalog: Catalog, text: str, host_firewalls: bool) -> dict[str, float]:
     """Load, plan and every firewall target once; seconds per stage."""
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     dep = load_deployment_text(text, "<bench>")
     t1 = time.perf_counter()
     plan = build_plan(catalog, dep)
+    if host_firewalls:
+        plan = _with_host_firewalls(plan)
     t2 = time.perf_counter()
     times["load"], times["plan"] = t1 - t0, t2 - t1
-    # Paths whose protocol the reference leaves open need an explicit choice (as
-    # `pathsec firewall --protocol PATH=both` would give): both, for the bench.
-    open_paths = {f.path_id: ("tcp", "udp") for f in plan.flows if f.protocol is None}
-    options = GeneratorOptions(catalog=catalog, protocols=open_paths)  # type: ignore[arg-type]
+    options = _options(catalog, plan)
+    if host_firewalls:
+        options = GeneratorOptions(options.catalog, options.protocols, host_format="any")
     for target in Target:
         t = time.perf_counter()
-        files = write_rules(plan, target, Selection(), options)
+        files = write_rules(plan, target, Selection(), options).files
         times[target.value] = time.perf_counter() - t
         times[f"{target.value}:bytes"] = sum(len(f.content) for f in files)
     times["flows"] = len(plan.flows)
     times["servers"] = len(dep.servers)
     return times
+
+
+def flows_to_rules(catalog: Catalog, text: str, host_firewalls: bool) -> list[str]:
+    """Per enforcement point: flows, per-flow rules -> rules, nftables bytes before/after."""
+    plan = build_plan(catalog, load_deployment_text(text, "<bench>"))
+    options = _options(catalog, plan)
+    if host_firewalls:
+        plan = _with_host_firewalls(plan)
+        options = GeneratorOptions(options.catalog, options.protocols, host_format="any")
+    namer = SetNamer(plan)
+    rows = []
+    totals = [0, 0, 0, 0, 0]
+    for point in enforcement_points(plan, Selection(), options):
+        after = consolidate_point(plan, point, namer)
+        # one rule per flow and protocol: a kind of its own keeps every rule apart
+        before = consolidate_point(plan, point, namer, lambda r: f"{r.flow.id} {r.protocol}")
+        b_bytes, a_bytes = len(render_point(plan, before)), len(render_point(plan, after))
+        flows = len({r.flow.id for r in point.rules})
+        row = (flows, len(point.rules), len(after.rules), b_bytes, a_bytes)
+        totals = [t + v for t, v in zip(totals, row, strict=True)]
+        if point.kind == "network" or len(rows) < 12:
+            rows.append(
+                f"  {point.slug:<22} {flows:>7,} flows {len(point.rules):>7,} per-flow rules"
+                f" -> {len(after.rules):>4,} rules   nftables {b_bytes:>10,} -> {a_bytes:>8,} bytes"
+            )
+    f, b, a, bb, ab = totals
+    rows.append(
+        f"  {'all points':<22} {f:>7,} flows {b:>7,} per-flow rules -> {a:>4,} rules"
+        f"   nftables {bb:>10,} -> {ab:>8,} bytes"
+    )
+    return rows
 
 
 def main() -> None:
@@ -158,10 +212,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="repetitions (default 5)")
+    parser.add_argument(
+        "--host-firewalls", action="store_true", help="a host firewall on every server too"
+    )
     args = parser.parse_args()
     catalog = load_catalog()
     text = generate()
-    runs = [_one_run(catalog, text) for _ in range(max(1, args.runs))]
+    runs = [_one_run(catalog, text, args.host_firewalls) for _ in range(max(1, args.runs))]
     stages = ["load", "plan", *(t.value for t in Target)]
     print(
         f"{int(runs[0]['servers'])} servers, {SITES} sites, "
@@ -178,6 +235,9 @@ def main() -> None:
         f"  total load + plan + nftables: {min(totals):.3f} / {statistics.median(totals):.3f} "
         "(target: under 1 s)"
     )
+    print("flows -> rules per enforcement point (consolidated; before = one rule per flow):")
+    for line in flows_to_rules(catalog, text, args.host_firewalls):
+        print(line)
 
 
 if __name__ == "__main__":

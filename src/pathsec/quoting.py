@@ -19,6 +19,9 @@ function of the target language makes it inert there.
   doubled, everything else (the typographic quotes U+2018-U+201B, which PowerShell also
   ends strings on, included) becomes ``?``; scripts are written as UTF-8 with a BOM
   (:func:`encode_ps1`), which Windows PowerShell 5.1 needs to read non-ASCII comments.
+- **cmd.exe / netsh** (:func:`cmd_text`, :func:`cmd_quoted`, :func:`cmd_rem`,
+  :func:`netsh_token`): a strict allow-list (letters, digits, space, ``_ . : ; / ( ) + -
+  # @ '``); ``& | < > ^ % " !`` and every other character never reach a ``.cmd`` file.
 - **.reg** (:func:`reg_string`, :func:`reg_comment`): no CR or LF in values or key
   names; files are UTF-16LE with a BOM, as regedit writes them (:func:`encode_reg`).
 - **aerleon** (:func:`aerleon_text`, :func:`aerleon_token`, :func:`aerleon_name`): text
@@ -233,6 +236,46 @@ def reg_multi_sz(values: Sequence[str]) -> str:
         reg_string(v)  # refuses controls, NUL included
     raw = ("".join(v + "\0" for v in values) + "\0").encode("utf-16-le")
     return "hex(7):" + ",".join(f"{b:02x}" for b in raw)
+
+
+# --- cmd.exe and netsh -------------------------------------------------------------------
+
+#: What reaches a ``.cmd`` file from data: letters, digits, space and ``_ . : ; / ( ) + - # @ '``.
+#: Everything cmd.exe or netsh treat specially (``& | < > ^ % " ! , =``, controls and every
+#: non-ASCII character: cmd.exe reads the OEM code page) becomes ``_``.
+_CMD_BAD = re.compile(r"[^A-Za-z0-9 _.:;/()+\-#@']")
+#: ``rem`` lines may also hold ``,`` and ``=`` (cmd.exe ignores the rest of a ``rem`` line,
+#: but still expands ``%``, and a caret could continue it: those stay out).
+_REM_BAD = re.compile(r"[^A-Za-z0-9 _.:;/()+\-#@',=]")
+_NETSH_TOKEN = re.compile(r"[A-Za-z0-9_.:/,\-]+")
+
+
+def cmd_text(text: str, limit: int = 1000) -> str:
+    """``text`` reduced to the cmd.exe allow-list, cut to ``limit`` characters."""
+    clean = _CMD_BAD.sub("_", text)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
+
+
+def cmd_quoted(text: str, limit: int = 1000) -> str:
+    """A double-quoted netsh argument value (``name="…"``, ``description="…"``): the
+    allow-list of :func:`cmd_text` inside one pair of quotes, so no ``"`` can end it and
+    no ``%`` expand in it."""
+    return f'"{cmd_text(text, limit)}"'
+
+
+def cmd_rem(text: object) -> str:
+    """A ``rem`` comment line of a ``.cmd`` file: one line from the allow-list (with ``,``
+    and ``=``)."""
+    body = _REM_BAD.sub("_", str(text))[:COMMENT_MAX]
+    return f"rem {body}" if body else "rem"
+
+
+def netsh_token(text: str) -> str:
+    """A bare netsh value (addresses, address lists, ports, keywords): refused unless
+    plain (letters, digits, ``_ . : / , -``)."""
+    if not _NETSH_TOKEN.fullmatch(text):
+        raise QuotingError(f"{terminal(text, 80)!r} is not a plain netsh value")
+    return text
 
 
 # --- aerleon -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pathsec.catalog import load_catalog
-from pathsec.firewall import GeneratorOptions
+from pathsec.firewall import GeneratorOptions, HostFormat
 from pathsec.plan import build_plan
 from pathsec.plan.models import (
     EncryptionExpectation,
@@ -52,9 +52,9 @@ def example_plan(path: Path) -> Plan:
     return build_plan(load_catalog(), load_deployment(path), f"examples/{path.name}")
 
 
-def options(**protocols: Any) -> GeneratorOptions:
+def options(host_format: HostFormat = "own", **protocols: Any) -> GeneratorOptions:
     """Generator options with the built-in catalog."""
-    return GeneratorOptions(catalog=load_catalog(), protocols=protocols)
+    return GeneratorOptions(catalog=load_catalog(), protocols=protocols, host_format=host_format)
 
 
 def host(
@@ -72,10 +72,12 @@ def flow(
     port_range: PortSpan | None = None,
     crosses: tuple[str, ...] = (),
     local: bool = False,
+    label: str | None = None,
 ) -> Flow:
     ports = str(port) if port is not None else str(port_range) if port_range else "local"
     return Flow(
         id=f"{path_id}:{src.name}>{dst.name}:{protocol or 'any'}/{ports}",
+        label=label,
         path_id=path_id,
         source=src.name,
         source_zone=src.zone,
@@ -179,7 +181,77 @@ def netns() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
-def options_for(plan: Plan) -> GeneratorOptions:
+def options_for(plan: Plan, host_format: HostFormat = "own") -> GeneratorOptions:
     """Options that open TCP and UDP for every flow the reference gives no protocol (explicitly)."""
     null_paths = {f.path_id for f in plan.flows if f.protocol is None and not f.local}
-    return options(**dict.fromkeys(null_paths, ("tcp", "udp")))
+    return options(host_format, **dict.fromkeys(null_paths, ("tcp", "udp")))
+
+
+#: One server per Windows host firewall flavour, in the flavours plan.
+FLAVOURS = {
+    "W2003": "2003",
+    "W2003R2": "2003-r2",
+    "W2008": "2008",
+    "W2008R2": "2008-r2",
+    "W2012": "2012",
+    "W2022": "2022",
+}
+
+
+def flavours_plan() -> Plan:
+    """The same inbound flows to one server of every Windows flavour, for the Windows golden
+    files: IPv4 and IPv6, a port set, TCP 135 and the RPC range (a path whose service
+    executable is known and one whose is not), a small and a large range, UDP, a flow the
+    reference leaves without a protocol."""
+    base = lab_plan()
+    inet, phones, edge, _, dc1 = (
+        base.host(n) for n in ("internet-users", "phones", "EDGE1", "EX1", "DC1")
+    )
+    admins = host("admins", "internal", "10.1.9.0/26", kind=HostKind.admin)
+    backup = host("BK1", "internal", "10.1.9.70", kind=HostKind.backup)
+    servers = [
+        host(
+            name,
+            "internal",
+            f"10.1.0.{30 + i}",
+            f"fd00:1::{30 + i:x}",
+            host_firewall=True,
+            rpc_range=RPC,
+            rpc_range_configured=i % 2 == 0,
+            windows=version,
+            roles=("mailbox",),
+        )
+        for i, (name, version) in enumerate(FLAVOURS.items())
+    ]
+    flows: list[Flow] = []
+    for s in servers:
+        flows += [
+            flow("client_access.owa", inet, s, "tcp", 443),
+            flow("client_access.activesync", phones, s, "tcp", 443),
+            flow("transport.edge_to_hub", edge, s, "tcp", 25),
+            flow("transport.edge_to_hub", edge, s, "tcp", 587),
+            flow("mailbox.mapi_access", dc1, s, "tcp", 135),
+            flow("mailbox.mapi_access", dc1, s, "tcp", port_range=RPC, label="RPC dynamic"),
+            flow("mailbox.admin_remote_registry", admins, s, "tcp", 135),
+            flow(
+                "mailbox.admin_remote_registry",
+                admins,
+                s,
+                "tcp",
+                port_range=RPC,
+                label="RPC dynamic",
+            ),
+            flow("mailbox.cluster", dc1, s, "udp", 3343),
+            flow("unified_messaging.pbx", dc1, s, "udp", port_range=PortSpan(start=5060, end=5062)),
+            flow(
+                "mailbox.legacy_backup", backup, s, None, port_range=PortSpan(start=1025, end=65535)
+            ),
+        ]
+    lab_hosts = tuple(h.model_copy(update={"host_firewall": False}) for h in base.hosts)
+    return base.model_copy(
+        update={
+            "deployment": "Flavours",
+            "hosts": (*lab_hosts, admins, backup, *servers),
+            "flows": tuple(flows),
+        }
+    )

@@ -29,6 +29,8 @@ import pytest
 
 from firewall.conftest import REPO, example_plan, need, options_for
 from pathsec.firewall import Selection, Target, generate
+from pathsec.firewall import iptables as ipt_module
+from pathsec.firewall import nftables as nft_module
 from pathsec.plan.models import HostKind, Plan
 
 pytestmark = pytest.mark.root
@@ -400,6 +402,9 @@ def load(ns: str, rules: Path, stem: str, target: Target) -> None:
     if target is Target.nftables:
         sh("ip", "netns", "exec", ns, "nft", "-f", str(rules / f"{stem}.nft"))
         return
+    ipsets = rules / f"{stem}.ipset"
+    if ipsets.exists():
+        sh("ip", "netns", "exec", ns, "ipset", "restore", "-exist", "-file", str(ipsets))
     for tool, ext in (("iptables-restore", "v4"), ("ip6tables-restore", "v6")):
         sh("ip", "netns", "exec", ns, tool, str(rules / f"{stem}.rules.{ext}"))
 
@@ -488,18 +493,42 @@ def lab() -> Iterator[Lab]:
         assert the_lab.prefix not in leftover
 
 
-@pytest.mark.parametrize("example", sorted(CASES))
-@pytest.mark.parametrize("target", [Target.nftables, Target.iptables], ids=str)
-def test_example_on_namespaces(lab: Lab, tmp_path: Path, target: Target, example: str) -> None:
+#: (example, variant): every example with consolidated nftables and iptables rules; the
+#: small one also with a named set (nftables) or an ipset (iptables) for every address side.
+VARIANTS = [
+    *((example, variant) for example in sorted(CASES) for variant in ("nftables", "iptables")),
+    ("small", "nftables-sets"),
+    ("small", "iptables-ipset"),
+]
+
+
+@pytest.mark.parametrize(("example", "variant"), VARIANTS)
+def test_example_on_namespaces(
+    lab: Lab, tmp_path: Path, example: str, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consolidated rules (port sets, multiport; named sets or ipsets) carry exactly
+    the planned flows through real kernels."""
     case = CASES[example]
+    target = Target.iptables if variant.startswith("iptables") else Target.nftables
     if target is Target.iptables:
         need("iptables-restore")
         need("ip6tables-restore")
+    if variant == "nftables-sets":
+        monkeypatch.setattr(nft_module, "NAMED_SET_MIN", 1)
+    if variant == "iptables-ipset":
+        need("ipset")
+        monkeypatch.setattr(ipt_module, "IPSET_MIN", 0)
     started = time.monotonic()
     plan, ifaddrs = relocate(
         example_plan(REPO / "examples" / f"{example}.yaml"), case.host_firewalls
     )
-    for f in generate(plan, target, Selection(), options_for(plan)):
+    # the hosts' rules in the Linux format too (--host-format any): namespaces load them
+    files = generate(plan, target, Selection(), options_for(plan, "any"))
+    if variant == "iptables-ipset":
+        assert any(f.name.endswith(".ipset") for f in files)
+    if variant == "nftables-sets":
+        assert any("@" in f.content for f in files if f.name.endswith(".nft"))
+    for f in files:
         (tmp_path / f.name).write_text(f.content)
     build(lab, plan, ifaddrs, tmp_path, target)
 

@@ -1,26 +1,35 @@
-"""Generator semantics: least privilege, refusals, interfaces, families, registry."""
+"""Generator semantics: least privilege, refusals, interfaces, families, registry, host format."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
+import ipaddress
 
 import pytest
 
-from firewall.conftest import RPC, flow, lab_plan, options
+from firewall.conftest import flow, lab_plan, options
+from firewall.equivalence import Space, canonical, nft_space
 from pathsec.errors import InputError
-from pathsec.firewall import GENERATORS, FirewallError, Selection, Target, generate, generator_for
-from pathsec.firewall.aerleon_policy import build_policy
-from pathsec.plan.models import PortSpan
+from pathsec.firewall import (
+    GENERATORS,
+    FirewallError,
+    Selection,
+    Target,
+    generate,
+    generator_for,
+    render,
+)
+from pathsec.firewall.aerleon_policy import build_policies
+from pathsec.plan.models import Plan, PortSpan
 
 ALL = Selection()
 
 
-def _files(target: Target, plan=None, selection=ALL, **protocols):
+def _files(target: Target, plan=None, selection=ALL, host_format="any", **protocols):
     return {
         f.name: f.content
-        for f in generate(plan or lab_plan(), target, selection, options(**protocols))
+        for f in generate(plan or lab_plan(), target, selection, options(host_format, **protocols))
     }
 
 
@@ -33,17 +42,43 @@ def test_every_target_has_a_generator_that_declares_its_capabilities() -> None:
         assert gen.capabilities.description
 
 
-NFT_RULE = re.compile(
-    r'^(?:iifname "(?P<iif>[^"]+)" )?(?:oifname "(?P<oif>[^"]+)" )?'
-    r"(?P<ip>ip6?) saddr (?P<src>\S+) ip6? daddr (?P<dst>\S+) (?P<proto>tcp|udp) dport (?P<port>\S+) accept"
-)
+def _iv(text: str) -> tuple[int, int]:
+    net = ipaddress.ip_network(text)
+    return int(net.network_address), int(net.broadcast_address)
 
 
-def _nft_rules(text: str) -> list[dict[str, str]]:
-    return [m.groupdict() for line in text.splitlines() if (m := NFT_RULE.match(line.strip()))]
+def _expected(plan: Plan, keep) -> Space:
+    """What the plan says a point accepts, computed from the flows alone (not rules.py)."""
+    space: Space = {}
+    for f in plan.flows:
+        if f.local or not keep(f):
+            continue
+        src, dst = plan.host(f.source), plan.host(f.destination)
+        ports = (f.port, f.port) if f.port else (f.port_range.start, f.port_range.end)
+        for s in src.addresses:
+            for d in dst.addresses:
+                fam = ipaddress.ip_network(s).version
+                if fam == ipaddress.ip_network(d).version:
+                    space.setdefault((fam, f.protocol, None, None), []).append(
+                        (*_iv(s), *_iv(d), *ports)
+                    )
+    return space
 
 
-def test_nftables_accepts_exactly_the_flows_crossing_each_firewall() -> None:
+def _no_interfaces(space: Space) -> Space:
+    out: Space = {}
+    for (fam, proto, _, _), boxes in space.items():
+        out.setdefault((fam, proto, None, None), []).extend(boxes)
+    return out
+
+
+def _same(a: Space, b: Space) -> bool:
+    keys = set(a) | set(b)
+    return all(canonical(a.get(k, [])) == canonical(b.get(k, [])) for k in keys)
+
+
+def test_nftables_accepts_exactly_the_planned_flows_at_every_point() -> None:
+    plan = lab_plan()
     files = _files(Target.nftables)
     assert set(files) == {
         "firewall-fw-outer.nft",
@@ -51,35 +86,38 @@ def test_nftables_accepts_exactly_the_flows_crossing_each_firewall() -> None:
         "host-EX1.nft",
         "host-DC1.nft",
     }
-    plan = lab_plan()
     for fw in ("fw-outer", "fw-inner"):
         text = files[f"firewall-{fw}.nft"]
         assert "hook forward priority filter; policy drop;" in text
         assert "ct state established,related accept" in text
-        got = {(r["src"], r["dst"], r["proto"], r["port"]) for r in _nft_rules(text)}
-        want = set()
-        for f in plan.flows:
-            if fw not in f.crosses:
-                continue
-            src, dst = plan.host(f.source), plan.host(f.destination)
-            for s in src.addresses:
-                for d in dst.addresses:
-                    if (":" in s) == (":" in d):
-                        port = str(f.port) if f.port else str(f.port_range)
-                        want.add((s.removesuffix("/32"), d, f.protocol, port))
-        assert got == want
+        got = _no_interfaces(nft_space(text))
+        assert _same(_expected(plan, lambda f, fw=fw: fw in f.crosses), got)
+    for host in ("EX1", "DC1"):
+        got = nft_space(files[f"host-{host}.nft"])
+        assert _same(_expected(plan, lambda f, h=host: f.destination == h), got)
+
+
+def test_a_wider_rule_fails_the_comparison() -> None:
+    plan = lab_plan()
+    text = _files(Target.nftables)["host-DC1.nft"].replace("dport 3268", "dport 3268-3269")
+    assert not _same(_expected(plan, lambda f: f.destination == "DC1"), nft_space(text))
 
 
 def test_interfaces_follow_the_path_through_two_firewalls() -> None:
     files = _files(Target.nftables)
-    outer = [r for r in _nft_rules(files["firewall-fw-outer.nft"]) if r["port"] == "443"]
-    inner = [r for r in _nft_rules(files["firewall-fw-inner.nft"]) if r["port"] == "443"]
+    outer = nft_space(files["firewall-fw-outer.nft"])
+    inner = nft_space(files["firewall-fw-inner.nft"])
     # internet -> internal: at fw-outer it leaves towards the perimeter (eth1), at fw-inner
     # it enters from the perimeter (eth0) and leaves to the internal zone (eth1).
-    assert {(r["iif"], r["oif"]) for r in outer} == {("eth0", "eth1")}
-    assert {(r["iif"], r["oif"]) for r in inner} == {("eth0", "eth1")}
-    sync = [r for r in _nft_rules(files["firewall-fw-inner.nft"]) if r["port"] == "50636"]
-    assert {(r["iif"], r["oif"]) for r in sync} == {("eth1", "eth0")}
+    assert {k[2:] for k, boxes in outer.items() if any(b[4] == 443 for b in boxes)} == {
+        ("eth0", "eth1")
+    }
+    assert {k[2:] for k, boxes in inner.items() if any(b[4] == 443 for b in boxes)} == {
+        ("eth0", "eth1")
+    }
+    assert {k[2:] for k, boxes in inner.items() if any(b[4] == 50636 for b in boxes)} == {
+        ("eth1", "eth0")
+    }
 
 
 def test_missing_interface_is_omitted_and_said_in_the_header() -> None:
@@ -92,16 +130,17 @@ def test_missing_interface_is_omitted_and_said_in_the_header() -> None:
         "firewall-fw-outer.nft"
     ]
     assert "No interface known for zone(s) internet, perimeter" in text
-    assert "iifname" not in text and _nft_rules(text)
+    assert "iifname" not in text and nft_space(text)
 
 
 def test_ipv4_and_ipv6_rules_are_separate_and_only_where_both_ends_have_the_family() -> None:
-    rules = _nft_rules(_files(Target.nftables)["host-EX1.nft"])
-    by_port = {}
-    for r in rules:
-        by_port.setdefault(r["port"], set()).add(r["ip"])
-    assert by_port["25"] == {"ip", "ip6"}  # EDGE1 and EX1 both dual-stack
-    assert by_port["135"] == {"ip"}  # DC1 is IPv4 only
+    space = nft_space(_files(Target.nftables)["host-EX1.nft"])
+    fams = {}
+    for (fam, _, _, _), boxes in space.items():
+        for b in boxes:
+            fams.setdefault(b[4], set()).add(fam)
+    assert fams[25] == {4, 6}  # EDGE1 and EX1 both dual-stack
+    assert fams[135] == {4}  # DC1 is IPv4 only
 
 
 def test_host_firewall_takes_flows_to_the_host_but_not_local_flows() -> None:
@@ -111,9 +150,24 @@ def test_host_firewall_takes_flows_to_the_host_but_not_local_flows() -> None:
     assert "EX1>EX1" not in text
     # the intra-zone flow that crosses no network firewall is on the host firewall
     assert "mailbox.admin_remote_registry:DC1>EX1:tcp/135" in text
-    assert "tcp dport 6005-6010" in text
-    assert "udp" not in _files(Target.nftables)["host-EX1.nft"].split("nd-router-advert")[1]
+    assert "tcp dport 6005-6010" in text or "6005-6010 }" in text
     assert "udp dport 88" in _files(Target.nftables)["host-DC1.nft"]
+
+
+def test_host_rules_only_in_the_hosts_own_os_family_unless_asked() -> None:
+    # EX1 (2008) and DC1 (2003) are Windows servers: nftables and iptables leave them
+    own = render(lab_plan(), Target.nftables, ALL, options())
+    assert sorted(f.name for f in own.files) == ["firewall-fw-inner.nft", "firewall-fw-outer.nft"]
+    assert own.skipped == ("EX1", "DC1")
+    with pytest.raises(FirewallError, match=r"runs Windows Server 2003.*--host-format any"):
+        generate(lab_plan(), Target.iptables, Selection(host="DC1"), options())
+    assert "host-DC1.nft" in _files(Target.nftables, host_format="any")
+    # ... and the windows target writes no file for a host without a Windows version
+    plan = lab_plan(DC1={"windows": None})
+    win = render(plan, Target.windows, ALL, options("any"))
+    assert not any("DC1" in f.name for f in win.files) and win.skipped == ("DC1",)
+    with pytest.raises(FirewallError, match="'DC1' is not a Windows server"):
+        generate(plan, Target.windows, Selection(host="DC1"), options())
 
 
 def test_selection_of_one_firewall_or_one_host() -> None:
@@ -144,9 +198,13 @@ def test_null_protocol_is_refused_naming_flow_and_path_unless_chosen() -> None:
     text = _files(Target.nftables, plan, **{"mailbox.legacy_backup": ("tcp", "udp")})[
         "host-EX1.nft"
     ]
-    assert "tcp dport 7000-7001" in text and "udp dport 7000-7001" in text
+    assert "7000-7001" in text and "udp dport 7000-7001" in text
+    # the comments show the protocol chosen, not the reference's "any"
+    assert "mailbox.legacy_backup:DC1>EX1:tcp/7000-7001" in text
+    assert "mailbox.legacy_backup:DC1>EX1:udp/7000-7001" in text
+    assert "any/7000" not in text
     only_tcp = _files(Target.nftables, plan, **{odd.id: ("tcp",)})["host-EX1.nft"]
-    assert "tcp dport 7000-7001" in only_tcp and "udp dport 7000-7001" not in only_tcp
+    assert "udp dport 7000-7001" not in only_tcp and "DC1>EX1:tcp/7000-7001" in only_tcp
     with pytest.raises(InputError, match="names no flow without a protocol"):
         _files(Target.nftables, lab_plan(), **{"client_access.owa": ("tcp",)})
 
@@ -180,46 +238,47 @@ def test_flow_without_port_is_refused() -> None:
         _files(Target.iptables, lab_plan(extra_flows=(bad,)))
 
 
-def test_windows_refuses_network_firewalls_and_writes_kb154596() -> None:
-    with pytest.raises(FirewallError, match="writes host firewalls only"):
-        _files(Target.windows, selection=Selection(firewall="fw-outer"))
-    files = _files(Target.windows)
-    assert set(files) == {"host-EX1.ps1", "host-EX1-rpc.reg", "host-EX1-rpc.ps1", "host-DC1.ps1"}
-    ps = files["host-EX1.ps1"]
-    assert ps.count("New-NetFirewallRule") == 5
-    assert "-Direction Inbound" in ps and "-LocalPort '6005-6010'" in ps
-    assert "-RemoteAddress @('10.1.0.10')" in ps
-    reg = files["host-EX1-rpc.reg"]
-    hexed = re.search(r'"Ports"=hex\(7\):([0-9a-f,]+)', reg)
-    assert hexed
-    raw = bytes(int(b, 16) for b in hexed.group(1).split(","))
-    assert raw.decode("utf-16-le") == f"{RPC.start}-{RPC.end}\0\0"
-    assert '"PortsInternetAvailable"="Y"' in reg and '"UseInternetPorts"="Y"' in reg
-    assert "[HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Rpc\\Internet]" in reg
-    assert "-PropertyType MultiString -Value @('6005-6010')" in files["host-EX1-rpc.ps1"]
-
-
-def test_csv_matrix_rows_and_chinese_purpose() -> None:
+def test_csv_matrix_one_row_per_consolidated_rule_with_all_its_paths() -> None:
     text = _files(Target.csv)["firewall-matrix.csv"]
     rows = list(csv.DictReader(io.StringIO(text)))
-    owa = [r for r in rows if r["flow id"] == "client_access.owa:internet-users>EX1:tcp/443"]
-    assert [r["enforced at"] for r in owa] == ["firewall fw-outer", "firewall fw-inner", "host EX1"]
-    assert owa[0]["purpose (zh)"] == "Outlook Web Access"
+    https = [r for r in rows if r["ports"] == "443" and r["destination"] == "EX1"]
+    assert [r["enforced at"] for r in https] == [
+        "firewall fw-outer",
+        "firewall fw-inner",
+        "host EX1",
+    ]
+    for r in https:  # OWA and ActiveSync from both populations: one row
+        assert r["path ids"] == "client_access.owa client_access.activesync"
+        assert r["flows"] == "2" and r["source hosts"] == "internet-users phones"
+        assert r["flow ids"].splitlines() == [
+            "client_access.owa:internet-users>EX1:tcp/443",
+            "client_access.activesync:phones>EX1:tcp/443",
+        ]
+        # 203.0.113.128/25 (phones) lies inside 203.0.113.0/24: one network
+        assert r["source addresses"] == "203.0.113.0/24 2001:db8:ffff::/48"
+    assert https[0]["purpose (zh)"] == "Outlook Web Access; Exchange ActiveSync 应用程序"
     udp = [r for r in rows if r["protocol"] == "udp"]
-    assert [(r["destination"], r["port"]) for r in udp] == [("DC1", "88")]
-    edge = next(r for r in rows if r["path id"] == "transport.edge_to_hub")
-    assert edge["purpose (zh)"] == "边缘传输服务器到集线器传输服务器"
-    assert edge["source addresses"] == "192.0.2.25 2001:db8:2::25"
-    assert not any("EX1>EX1" in r["flow id"] for r in rows)
+    assert [(r["destination"], r["ports"]) for r in udp] == [("DC1", "88")] * 1
+    assert not any("EX1>EX1" in r["flow ids"] for r in rows)
 
 
-def test_aerleon_filters_per_ingress_zone() -> None:
-    policy, defs = build_policy(lab_plan(), Selection(), options())
-    names = [f["header"]["targets"] for f in policy["filters"]]
+def test_aerleon_filters_per_ingress_zone_and_return_terms() -> None:
+    policies, defs, _, _ = build_policies(lab_plan(), Selection(), options("any"))
+    outer = policies["firewall-fw-outer"]["filters"]
+    heads = [f["header"]["targets"] for f in outer]
     assert {
         "juniper": "pathsec-fw-outer-from-internet mixed",
         "cisco": "pathsec-fw-outer-from-internet mixed",
-    } in names
-    assert {"nftables": "mixed input"} in names
-    assert all(f["terms"][-1]["action"] == "deny" for f in policy["filters"])
+    } in heads
+    assert policies["host-EX1"]["filters"][0]["header"]["targets"] == {"nftables": "mixed input"}
+    for p in policies.values():
+        assert all(f["terms"][-1]["action"] == "deny" for f in p["filters"])
+    # replies of internet -> EX1 443 enter fw-outer from the perimeter
+    back = next(f for f in outer if "from-perimeter" in f["header"]["targets"]["juniper"])
+    reply = next(t for t in back["terms"] if t["name"].endswith("-reply"))
+    assert reply["source-port"] == "PATHSEC_TCP_443" and reply["option"] == "established"
+    assert reply["source-address"] == "PATHSEC_EX1"
     assert defs["services"]["PATHSEC_TCP_6005_6010"] == [{"port": "6005-6010", "protocol": "tcp"}]
+    # objects named after hosts and sets of hosts
+    group = defs["networks"][reply["destination-address"]]["values"]
+    assert group == [{"name": "PATHSEC_INTERNET_USERS"}, {"name": "PATHSEC_PHONES"}]

@@ -12,17 +12,19 @@ import shutil
 
 import pytest
 
-from firewall.conftest import EXAMPLES, REPO, example_plan, lab_plan, options_for
+from firewall.conftest import EXAMPLES, REPO, example_plan, flavours_plan, lab_plan, options_for
 from pathsec.firewall import Selection, Target, generate
 
 GOLDEN = REPO / "tests" / "golden" / "firewall"
 UPDATE = os.environ.get("PATHSEC_UPDATE_GOLDEN") == "1"
-CASES = ["lab", *(p.stem for p in EXAMPLES)]
+CASES = ["lab", "flavours", *(p.stem for p in EXAMPLES)]
 
 
 def _plan(case: str):
     if case == "lab":
         return lab_plan()
+    if case == "flavours":  # one server of every Windows host firewall flavour
+        return flavours_plan()
     return example_plan(REPO / "examples" / f"{case}.yaml")
 
 

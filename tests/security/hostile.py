@@ -187,7 +187,10 @@ def options_for(plan: Plan) -> GeneratorOptions:
     """Options opening TCP and UDP for every flow the reference gives no protocol."""
     null_paths = {f.path_id for f in plan.flows if f.protocol is None and not f.local}
     protocols = dict.fromkeys(null_paths, ("tcp", "udp"))
-    return GeneratorOptions(catalog=load_catalog(), protocols=protocols)  # type: ignore[arg-type]
+    # host_format "any": every target writes every host, so hostile text meets every writer
+    return GeneratorOptions(  # type: ignore[arg-type]
+        catalog=load_catalog(), protocols=protocols, host_format="any"
+    )
 
 
 def render_all(plan: Plan, catalog_options: GeneratorOptions | None = None) -> dict[str, bytes]:
@@ -274,7 +277,7 @@ def ps_program(data: bytes) -> list[tuple[str, list[str]]]:
     for line in lines:
         assert not LINE_BREAKS.search(line), f"line break inside {line!r}"
         if line.startswith("#"):
-            assert line.startswith("# ") or line in ("#", "#Requires -RunAsAdministrator"), line
+            assert line.startswith("# ") or line in ("#", "#Requires -Version 3.0"), line
             continue
         out.append(ps_tokens(line))
     return out
@@ -417,7 +420,12 @@ def aerleon_render(files: dict[str, bytes]) -> dict[str, str]:
     from aerleon import api
     from aerleon.lib import naming
 
-    policy = yaml.safe_load(files["aerleon/aerleon/policies/pol/pathsec.yaml"])
+    prefix = "aerleon/aerleon/policies/pol/"
+    policies = [  # one policy per enforcement point
+        {"filename": name[len(prefix) :].removesuffix(".yaml"), **yaml.safe_load(data)}
+        for name, data in sorted(files.items())
+        if name.startswith(prefix)
+    ]
     defs = naming.Naming()
     defs.ParseDefinitionsObject(
         {
@@ -426,7 +434,7 @@ def aerleon_render(files: dict[str, bytes]) -> dict[str, str]:
         },
         "",
     )
-    out = api.Generate([{"filename": "pathsec", **policy}], defs)
+    out = api.Generate(policies, defs)
     assert out is not None
     return dict(out)
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from firewall.windows_syntax import check_cmd
 from pathsec.cli.main import internal_error, run
 from pathsec.quoting import terminal
 from report.sample import sample_result
@@ -273,6 +274,9 @@ def test_audit_of_a_plan_never_dials_0_0_0_0(plan_doc, tmp_path: Path, capsys) -
 
 def test_powershell_and_reg_files_are_inert_and_encoded_for_windows(tmp_path: Path, capsys) -> None:
     data = put(base_deployment(), ("organization", "name"), "Ēxample ‘Corp’ '$(x)' `y`")
+    for s in data["servers"]:  # EX1 on 2012 writes PowerShell; DC1 (2003) a netsh .cmd
+        if s["name"] == "EX1":
+            s["windows"] = "2012"
     out = tmp_path / "win"
     code, _, err = cli(
         capsys, "firewall", str(write_deployment(tmp_path, data)), "-t", "windows", "-o", str(out)
@@ -282,10 +286,16 @@ def test_powershell_and_reg_files_are_inert_and_encoded_for_windows(tmp_path: Pa
     assert ps1.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: PowerShell 5.1 would read cp1252
     program = ps_program(ps1)
     assert program and all(
-        skeleton.startswith(("$", "Import", "Get", "Set", "New")) or skeleton == ""
+        skeleton.strip().startswith(("$", "Import", "Get", "Set", "New", "Write-Host", "exit"))
+        or skeleton in ("", "}")
+        or skeleton.startswith("if (-not $principal.IsInRole(")  # the administrator check
         for skeleton, _ in program
     )
     assert "Ēxample ‘Corp’" in ps1.decode("utf-8-sig").splitlines()[0]  # in the comment
+    cmd = (out / "host-DC1.cmd").read_bytes().decode("ascii")  # cmd.exe: ASCII or nothing
+    assert check_cmd(cmd, "2003") == []  # no metacharacter, the netsh grammar
+    assert cmd.splitlines()[1].startswith("rem pathsec rules: Windows Firewall of DC1")
+    assert "$(x)" not in cmd and "`" not in cmd and "%" not in cmd.splitlines()[1]
     reg = (out / "host-EX1-rpc.reg").read_bytes()
     entries = reg_entries(reg)
     assert entries[0] == "Windows Registry Editor Version 5.00"
@@ -317,8 +327,13 @@ def test_catalog_csv_cells_are_not_formulas(formula: str, tmp_path: Path, capsys
     dep = write_deployment(tmp_path, base_deployment())
     code, out, err = cli(capsys, "firewall", str(dep), "-t", "csv", "--catalog", str(path))
     assert code == 0, err
-    hits = [r for r in csv_rows(out) if r[7] == "'" + formula]
-    assert hits  # the hub-to-edge path name in the matrix, neutralised
+    rows = csv_rows(out)
+    purpose = rows[0].index("purpose")
+    hits = [r[purpose] for r in rows if formula in r[purpose]]
+    assert hits  # the hub-to-edge path name in the matrix (one rule may list several) ...
+    for cell in hits:  # ... neutralised wherever a cell starts with it
+        assert not cell.lstrip(" ").startswith(("=", "+", "-", "@")), cell
+    assert any(cell.startswith("'" + formula) for cell in hits)
 
 
 # --- terminal output of stored runs ------------------------------------------------------
@@ -458,7 +473,10 @@ def test_aclgen_renders_a_junos_comment_closed(tmp_path: Path, capsys) -> None:
     assert res.returncode == 0, res.stderr
     from security.hostile import juniper_comments_balanced
 
-    juniper_comments_balanced((acl / "pathsec.jcl").read_text())
+    jcls = sorted(acl.glob("*.jcl"))  # one policy per firewall
+    assert jcls
+    for jcl in jcls:
+        juniper_comments_balanced(jcl.read_text())
 
 
 def test_lone_surrogate_in_results_is_one_line(tmp_path: Path, capsys) -> None:

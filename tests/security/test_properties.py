@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from firewall.conftest import need
+from firewall.windows_syntax import check_cmd
 from pathsec.audit.resultfile import load_result_text
 from pathsec.catalog.loader import builtin_catalog_text
 from pathsec.catalog.models import Catalog
@@ -31,6 +32,8 @@ from pathsec.cli.main import run
 from pathsec.cli.tabular import Tabular, print_table, to_csv, to_markdown
 from pathsec.errors import InputError
 from pathsec.firewall import GeneratorOptions, Selection, Target, generate
+from pathsec.firewall.csv_matrix import HEADER as MATRIX_HEADER
+from pathsec.firewall.csv_matrix import MATRIX_FILE
 from pathsec.firewall.interface import FirewallError
 from pathsec.plan import build_plan
 from pathsec.plan.load import load_plan_text
@@ -102,6 +105,12 @@ def assert_same_rules(files: dict[str, bytes]) -> None:
             assert ps_program(data) == ps_program(clean[name]), name
         elif name.endswith(".reg"):
             assert reg_entries(data) == reg_entries(clean[name]), name
+        elif name.endswith(".cmd"):
+            text, old = data.decode("ascii"), clean[name].decode("ascii")  # ASCII or it fails
+            flavour = "2008-r2" if "netsh advfirewall" in text else "2003"
+            assert check_cmd(text, flavour) == [], name  # the netsh grammar, rem lines included
+            assert non_comment_lines(text, ("rem",)) == non_comment_lines(old, ("rem",)), name
+            assert text.count("\r\n") == old.count("\r\n"), name
         else:
             text = data.decode("utf-8")
             assert_inert_text(text.replace("\r\n", "\n"))
@@ -295,12 +304,13 @@ def test_catalog_field(data: st.DataObject, value: str) -> None:
     plan = clean_plan()
     opts = GeneratorOptions(catalog=catalog, protocols=options_for(plan).protocols)
     try:
-        (matrix,) = generate(plan, Target.csv, Selection(), opts)
+        files = generate(plan, Target.csv, Selection(), opts)
     except FirewallError as exc:  # the path left the catalog: refused, one line
         assert "\n" not in str(exc)
         return
+    matrix = next(f for f in files if f.name == MATRIX_FILE)  # and .flows side files
     rows = csv_rows(matrix.content)
-    assert all(len(r) == 11 for r in rows)
+    assert all(len(r) == len(MATRIX_HEADER) for r in rows)
 
 
 CATALOG_TEXT = ("en", "zh", "label", "reason", "quote_zh", "statement_en")
@@ -318,8 +328,9 @@ def test_catalog_text_field(data: st.DataObject, value: str) -> None:
     check_catalog_outputs(catalog)
     plan = clean_plan()
     opts = GeneratorOptions(catalog=catalog, protocols=options_for(plan).protocols)
-    (matrix,) = generate(plan, Target.csv, Selection(), opts)
-    assert all(len(r) == 11 for r in csv_rows(matrix.content))
+    files = generate(plan, Target.csv, Selection(), opts)
+    matrix = next(f for f in files if f.name == MATRIX_FILE)
+    assert all(len(r) == len(MATRIX_HEADER) for r in csv_rows(matrix.content))
     event("accepted: CSV, Markdown and terminal tables inert")
 
 

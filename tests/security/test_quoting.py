@@ -190,6 +190,32 @@ def test_reg_strings_refuse_line_breaks_and_write_utf16() -> None:
     assert q.encode_reg("Windows Registry Editor Version 5.00\r\n")[:4] == b"\xff\xfeW\x00"
 
 
+# --- cmd.exe and netsh ---------------------------------------------------------------------
+
+CMD_META = set('&|<>^%"!\r\n')
+
+
+@FAST
+@given(hostile_text)
+def test_cmd_values_and_rem_lines_never_hold_a_cmd_metacharacter(text: str) -> None:
+    quoted = q.cmd_quoted(text)
+    assert quoted.startswith('"') and quoted.endswith('"') and quoted.count('"') == 2
+    assert not CMD_META & set(quoted[1:-1]) and quoted.isascii()
+    assert not CMD_META & set(q.cmd_text(text)) and "," not in q.cmd_text(text)
+    rem = q.cmd_rem(text)
+    assert rem.startswith("rem") and rem.isascii() and not CMD_META & set(rem)
+    assert len(rem) <= 4 + q.COMMENT_MAX
+
+
+def test_netsh_tokens_are_refused_not_altered() -> None:
+    assert q.netsh_token("10.0.0.1,fd00::1/64") == "10.0.0.1,fd00::1/64"
+    assert q.netsh_token("RPC-EPMap") == "RPC-EPMap"
+    for bad in ("10.0.0.1 & calc", "a%PATH%", 'x"', "a b", "", "x\r\ny"):
+        with pytest.raises(q.QuotingError):
+            q.netsh_token(bad)
+    assert q.cmd_text("EX1 & del /q *") == "EX1 _ del /q _"
+
+
 # --- aerleon -----------------------------------------------------------------------------
 
 

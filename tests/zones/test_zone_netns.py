@@ -52,7 +52,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pla
     lab = Lab(prefix=f"ps{os.getpid()}zn")
     try:
         plan, ifaddrs = relocate(example_plan(SMALL))
-        for f in generate(plan, Target.nftables, Selection(), options_for(plan)):
+        # "any": the DC (a Windows server) loads its host rules as nftables here
+        for f in generate(plan, Target.nftables, Selection(), options_for(plan, "any")):
             (d / f.name).write_text(f.content)
         build(lab, plan, ifaddrs, d, Target.nftables)
         ports: dict[str, set[tuple[str, int]]] = {}

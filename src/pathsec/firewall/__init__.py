@@ -2,7 +2,8 @@
 Windows Firewall, aerleon and a CSV change-request matrix.
 
 Public API: :func:`generate`, :class:`Target`, :class:`Selection`,
-:class:`GeneratorOptions`, :class:`RenderedFile`, :class:`FirewallError`.
+:class:`GeneratorOptions`, :class:`RenderedFile`, :class:`FirewallError`; :func:`render`
+for the files with a :class:`PointSummary` per enforcement point.
 """
 
 from pathsec.firewall.interface import (
@@ -11,11 +12,16 @@ from pathsec.firewall.interface import (
     FirewallError,
     Generator,
     GeneratorOptions,
+    HostFormat,
+    PointSummary,
+    Refusal,
     RenderedFile,
+    Rendering,
     Selection,
     Target,
     generate,
     generator_for,
+    render,
 )
 
 __all__ = [
@@ -24,9 +30,14 @@ __all__ = [
     "FirewallError",
     "Generator",
     "GeneratorOptions",
+    "HostFormat",
+    "PointSummary",
+    "Refusal",
     "RenderedFile",
+    "Rendering",
     "Selection",
     "Target",
     "generate",
     "generator_for",
+    "render",
 ]

@@ -3,9 +3,10 @@
 Every target (nftables, iptables, windows, aerleon, csv) is one module with one
 :class:`Generator` subclass. A generator declares what it supports in
 :class:`Capabilities`; :func:`generate` refuses a selection the target cannot express
-with a :class:`FirewallError` before the generator runs, and a generator raises
-:class:`FirewallError` for any single flow it cannot express. Nothing is dropped or
-widened silently.
+with a :class:`FirewallError` before the generator runs. A flow the plan itself makes
+impossible is a :class:`FirewallError`; a flow one target cannot express (a port range on
+Windows Server 2003) is a :class:`Refusal` in that point's :class:`PointSummary` and in the
+file's header, and no rule is written for it. Nothing is dropped or widened silently.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathsec.plan.models import Plan
 from pathsec.quoting import encode_ps1, encode_reg
 
 L4 = Literal["tcp", "udp"]
+HostFormat = Literal["own", "any"]
+Encoding = Literal["utf-8", "utf-8-bom", "utf-16le-bom"]
 
 
 class FirewallError(PathsecError):
@@ -67,11 +70,17 @@ class GeneratorOptions:
 
     ``protocols`` maps a catalog path id or a flow id to the protocols a flow whose
     protocol the reference leaves open (``protocol: null``) is opened for. Without an
-    entry such a flow is refused.
+    entry such a flow is refused. ``host_format``: ``own`` writes a host's rules only in
+    its own OS family (Windows servers: ``windows``; others: nftables, iptables, aerleon),
+    ``any`` in every format asked for. ``aerleon_targets``: aerleon platforms to put in
+    the policy headers and render through aerleon's generators (empty: the defaults,
+    not rendered).
     """
 
     catalog: Catalog
     protocols: Mapping[str, tuple[L4, ...]] = field(default_factory=dict)
+    host_format: HostFormat = "own"
+    aerleon_targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class RenderedFile:
 
     name: str
     content: str
-    encoding: Literal["utf-8", "utf-8-bom", "utf-16le-bom"] = "utf-8"
+    encoding: Encoding = "utf-8"
 
     def data(self) -> bytes:
         """The file's bytes on disk."""
@@ -96,6 +105,40 @@ class RenderedFile:
         return self.content.encode("utf-8")
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A flow (or a part of it) a target could not express, and why; no rule was written."""
+
+    flow: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PointSummary:
+    """What one enforcement point got: flows in, rules out, flows refused."""
+
+    kind: Literal["network", "host"]
+    name: str
+    format: str
+    flows: int
+    flow_rules: int
+    rules: int
+    refused: tuple[Refusal, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A generator's output: the files and a summary per enforcement point.
+
+    ``skipped``: hosts with a host firewall left out because their rules belong to another
+    OS family (``host_format="own"``).
+    """
+
+    files: tuple[RenderedFile, ...]
+    points: tuple[PointSummary, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
 class Generator(ABC):
     """A rule writer for one target."""
 
@@ -103,11 +146,9 @@ class Generator(ABC):
     capabilities: Capabilities
 
     @abstractmethod
-    def render(
-        self, plan: Plan, selection: Selection, options: GeneratorOptions
-    ) -> tuple[RenderedFile, ...]:
-        """Write the rules of ``selection`` of ``plan``; raise :class:`FirewallError` on a flow
-        the target cannot express."""
+    def render(self, plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
+        """Write the rules of ``selection`` of ``plan`` and summarise them; refuse (raise
+        :class:`FirewallError`, or list a :class:`Refusal`) what the target cannot express."""
 
 
 # The registry: every target, the module and class that writes it. One line per target.
@@ -134,6 +175,13 @@ def generate(
     plan: Plan, target: Target, selection: Selection, options: GeneratorOptions
 ) -> tuple[RenderedFile, ...]:
     """Render ``selection`` of ``plan`` for ``target``, refusing what the target cannot express."""
+    return render(plan, target, selection, options).files
+
+
+def render(
+    plan: Plan, target: Target, selection: Selection, options: GeneratorOptions
+) -> Rendering:
+    """Like :func:`generate`, with the summary per enforcement point."""
     gen = generator_for(target)
     caps = gen.capabilities
     if selection.firewall is not None and not caps.network_firewalls:

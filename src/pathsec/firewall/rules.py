@@ -64,12 +64,24 @@ class FlowRule:
                 return fm
         return None
 
+    @cached_property
+    def label(self) -> str:
+        """The flow id with the protocol this rule opens: a flow the reference leaves open
+        (``…:any/587``) shows the protocol chosen with ``--protocol`` (``…:tcp/587``)."""
+        fid = self.flow.id
+        if self.flow.protocol is None:
+            head, sep, tail = fid.rpartition(":")
+            if sep and tail.startswith("any/"):
+                fid = f"{head}:{self.protocol}/{tail[4:]}"
+        return fid
+
     @property
     def comment(self) -> str:
-        """The flow id, prefixed by its catalog path id unless the id already starts with it."""
-        if self.flow.id.startswith(self.flow.path_id):
-            return self.flow.id
-        return f"{self.flow.path_id} {self.flow.id}"
+        """:attr:`label`, prefixed by the catalog path id unless it already starts with it."""
+        label = self.label
+        if label.startswith(self.flow.path_id):
+            return label
+        return f"{self.flow.path_id} {label}"
 
 
 @dataclass(frozen=True)
@@ -381,10 +393,55 @@ def _deployment_file(plan: Plan) -> str:
     return plan.source_file or f"<plan {plan.deployment}>"
 
 
+OsFamily = Literal["windows", "other"]
+
+
+def os_family(host: HostInfo) -> OsFamily:
+    """``windows`` for a host the plan gives a Windows version, else ``other``."""
+    return "windows" if host.windows else "other"
+
+
+def _own_family(host: HostInfo, family: OsFamily | None, options: GeneratorOptions) -> bool:
+    return family is None or options.host_format == "any" or os_family(host) == family
+
+
+def skipped_hosts(
+    plan: Plan, selection: Selection, options: GeneratorOptions, family: OsFamily
+) -> tuple[str, ...]:
+    """Hosts with a host firewall that a target of ``family`` leaves to their own format."""
+    if selection.host is not None or selection.firewall is not None:
+        return ()
+    return tuple(
+        h.name for h in plan.hosts if h.host_firewall and not _own_family(h, family, options)
+    )
+
+
+def _wrong_family(host: HostInfo, family: OsFamily) -> FirewallError:
+    if family == "windows":
+        return FirewallError(
+            f"host {host.name!r} is not a Windows server (the plan gives no Windows version): "
+            "write its rules with --target nftables, iptables or aerleon"
+        )
+    return FirewallError(
+        f"host {host.name!r} runs Windows Server {host.windows}: its rules are written by "
+        "--target windows; add --host-format any to write them in this format as well"
+    )
+
+
 def enforcement_points(
-    plan: Plan, selection: Selection, options: GeneratorOptions, *, hosts_only: bool = False
+    plan: Plan,
+    selection: Selection,
+    options: GeneratorOptions,
+    *,
+    hosts_only: bool = False,
+    family: OsFamily | None = None,
 ) -> tuple[EnforcementPoint, ...]:
-    """The network and host firewalls of ``selection`` with their rules, in plan order."""
+    """The network and host firewalls of ``selection`` with their rules, in plan order.
+
+    ``family``: the OS family of the target's host rule formats; with
+    ``options.host_format == "own"`` hosts of the other family are left out (refused when
+    chosen with ``--host``).
+    """
     index = _FlowIndex(plan.flows)
     _check_plan(plan, index)
     for key in options.protocols:
@@ -434,9 +491,11 @@ def enforcement_points(
                     f"host {host.name!r} has no host firewall in the plan (host_firewall: false)",
                 )
             )
+        if family is not None and not _own_family(host, family, options):
+            raise _wrong_family(host, family)
         hosts = [host]
     elif selection.firewall is None:
-        hosts = [h for h in plan.hosts if h.host_firewall]
+        hosts = [h for h in plan.hosts if h.host_firewall and _own_family(h, family, options)]
     else:
         hosts = []
     _check_protocols(plan, chosen, hosts, options)

@@ -1,30 +1,42 @@
-"""Windows Firewall: a PowerShell script of ``New-NetFirewallRule`` per host, and KB 154596.
+"""Windows Firewall: each server's rules in the format of its own Windows, and KB 154596.
 
-Per host with a host firewall: inbound allow rules scoped by remote address, protocol and
-local port, grouped as ``pathsec`` so a rerun replaces them. For servers whose RPC dynamic
-range is configured, the ``HKLM\\Software\\Microsoft\\Rpc\\Internet`` settings of KB 154596
-as a ``.reg`` file and as PowerShell. Network firewalls are not a Windows target.
+Per host with a host firewall, by the plan's ``windows`` version:
+
+- 2003 / 2003 R2: ``host-X.cmd`` of ``netsh firewall`` (:mod:`.windows_netsh_fw`);
+- 2008 / 2008 R2: ``host-X.cmd`` of ``netsh advfirewall`` (:mod:`.windows_advfirewall`);
+- 2012 and later: ``host-X.ps1`` of ``New-NetFirewallRule`` (:mod:`.windows_netsecurity`);
+
+with ``host-X.flows`` listing the flows of each rule. For servers whose RPC dynamic range
+is configured, the ``HKLM\\Software\\Microsoft\\Rpc\\Internet`` settings of KB 154596 as a
+``.reg`` file (``reg import`` or ``regedit /s``, every version) and as a PowerShell 1.0
+script. Network firewalls are not a Windows target.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
+from pathsec.firewall.consolidate import SetNamer
 from pathsec.firewall.interface import (
     Capabilities,
+    Encoding,
     FirewallError,
     Generator,
     GeneratorOptions,
+    PointSummary,
     RenderedFile,
+    Rendering,
     Selection,
     Target,
 )
-from pathsec.firewall.rules import (
-    EnforcementPoint,
-    address_text,
-    enforcement_points,
-    safe_name,
-)
+from pathsec.firewall.rules import enforcement_points, safe_name, skipped_hosts
+from pathsec.firewall.windows_advfirewall import render_host as render_advfirewall
+from pathsec.firewall.windows_common import Flavour, flavour_of
+from pathsec.firewall.windows_netsecurity import ADMIN_CHECK
+from pathsec.firewall.windows_netsecurity import render_host as render_netsecurity
+from pathsec.firewall.windows_netsh_fw import HostFile
+from pathsec.firewall.windows_netsh_fw import render_host as render_netsh_fw
 from pathsec.plan.models import HostInfo, Plan, PortSpan
 from pathsec.quoting import (
     ps_comment,
@@ -37,49 +49,8 @@ from pathsec.quoting import (
 )
 
 RPC_KEY = r"Software\Microsoft\Rpc\Internet"
-PS1: Final = "utf-8-bom"  # Windows PowerShell 5.1 reads a script without a BOM as ANSI
-REG: Final = "utf-16le-bom"  # as regedit writes .reg files
-
-
-def render_rules(plan: Plan, point: EnforcementPoint) -> str:
-    """The PowerShell script with the inbound rules of one host.
-
-    Every value is a :func:`~pathsec.quoting.ps_string` (printable ASCII, ``'`` doubled)
-    and every comment a :func:`~pathsec.quoting.ps_comment`; the file is written as UTF-8
-    with a BOM (``RenderedFile.encoding``).
-    """
-    out = [
-        ps_comment(
-            f"pathsec rules: Windows Firewall of {point.name!r}, deployment {plan.deployment!r}"
-        ),
-        "# Inbound allow rules for the planned flows only; the default inbound action is Block.",
-        "# Needs the NetSecurity module (Windows Server 2012 / Windows 8 or later); on older",
-        "# Windows the script stops at Import-Module. Existing allow rules outside the group",
-        "# 'pathsec' stay in force: review them with",
-        "#   Get-NetFirewallRule -Enabled True -Direction Inbound",
-        "#Requires -RunAsAdministrator",
-        "$ErrorActionPreference = 'Stop'",
-        "Import-Module NetSecurity",
-        "Get-NetFirewallRule -Group 'pathsec' -ErrorAction SilentlyContinue |"
-        " Remove-NetFirewallRule",
-        "Set-NetFirewallProfile -Profile Domain,Private,Public -Enabled True"
-        " -DefaultInboundAction Block",
-        "",
-    ]
-    for rule in point.rules:
-        remote = [address_text(n) for fm in rule.families for n in fm.sources]
-        local = [address_text(n) for fm in rule.families for n in fm.destinations]
-        name = f"pathsec {rule.flow.id} {rule.protocol}"
-        out.append(ps_comment(rule.comment))
-        out.append(
-            f"New-NetFirewallRule -Name {ps_string(name)} -DisplayName {ps_string(name)}"
-            " -Group 'pathsec' -Direction Inbound -Action Allow -Profile Any"
-            f" -Protocol {rule.protocol.upper()} -LocalPort {ps_string(str(rule.ports))}"
-            f" -RemoteAddress {ps_list(remote)} -LocalAddress {ps_list(local)}"
-            f" -Description {ps_string(rule.comment)} | Out-Null"
-        )
-    out.append("")
-    return "\r\n".join(out)
+PS1: Final[Encoding] = "utf-8-bom"  # Windows PowerShell 5.1 reads a BOM-less script as ANSI
+REG: Final[Encoding] = "utf-16le-bom"  # as regedit writes .reg files
 
 
 def _rpc_range(host: HostInfo) -> PortSpan:
@@ -93,8 +64,8 @@ def _rpc_range(host: HostInfo) -> PortSpan:
 def render_reg(host: HostInfo) -> str:
     """KB 154596 settings as a ``.reg`` file (``Ports`` is REG_MULTI_SZ, hex(7)).
 
-    Names, values and the comment go through :mod:`pathsec.quoting` (no CR or LF can
-    start another entry); the file is written as UTF-16LE with a BOM, as regedit does.
+    Names, values and comments go through :mod:`pathsec.quoting` (no CR or LF can start
+    another entry); the file is written as UTF-16LE with a BOM, as regedit does.
     """
     span = _rpc_range(host)
     value = f"{span.start}-{span.end}"
@@ -105,6 +76,7 @@ def render_reg(host: HostInfo) -> str:
             reg_comment(
                 f"pathsec: RPC dynamic port range of {host.name} (KB 154596); restart to apply"
             ),
+            reg_comment(f"Apply on any Windows: reg import host-{safe_name(host.name)}-rpc.reg"),
             reg_key(f"HKEY_LOCAL_MACHINE\\{RPC_KEY}"),
             f"{reg_string('Ports')}={reg_multi_sz([value])}",
             f"{reg_string('PortsInternetAvailable')}={reg_string('Y')}",
@@ -115,13 +87,14 @@ def render_reg(host: HostInfo) -> str:
 
 
 def render_rpc_ps1(host: HostInfo) -> str:
-    """KB 154596 settings as PowerShell."""
+    """KB 154596 settings as a PowerShell 1.0 script (Exchange 2007's shell has 1.0)."""
     span = _rpc_range(host)
     key = f"HKLM:\\{RPC_KEY}"
     return "\r\n".join(
         [
-            ps_comment(f"pathsec: RPC dynamic port range of {host.name!r} (KB 154596)"),
-            "#Requires -RunAsAdministrator",
+            ps_comment(f"pathsec: RPC dynamic port range of {host.name} (KB 154596)"),
+            ps_comment("PowerShell 1.0 and later; the .reg file does the same without PowerShell."),
+            *ADMIN_CHECK,
             "$ErrorActionPreference = 'Stop'",
             f"New-Item -Path {ps_string(key)} -Force | Out-Null",
             f"New-ItemProperty -Path {ps_string(key)} -Name 'Ports' -PropertyType MultiString"
@@ -136,32 +109,70 @@ def render_rpc_ps1(host: HostInfo) -> str:
     )
 
 
+def _rpc_files(host: HostInfo) -> list[RenderedFile]:
+    slug = f"host-{safe_name(host.name)}"
+    return [
+        RenderedFile(f"{slug}-rpc.reg", render_reg(host), REG),
+        RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(host), PS1),
+    ]
+
+
 class WindowsGenerator(Generator):
-    """PowerShell New-NetFirewallRule scripts per host plus the KB 154596 RPC range."""
+    """Per host: netsh firewall (2003), netsh advfirewall (2008) or New-NetFirewallRule
+    (2012+), plus the KB 154596 RPC range."""
 
     target = Target.windows
     capabilities = Capabilities(
         network_firewalls=False,
         host_firewalls=True,
-        description="Windows Firewall inbound rules per host; KB 154596 registry settings",
+        description="Windows Firewall inbound rules per host in its own Windows' format; "
+        "KB 154596 registry settings",
     )
 
-    def render(
-        self, plan: Plan, selection: Selection, options: GeneratorOptions
-    ) -> tuple[RenderedFile, ...]:
-        """``host-X.ps1`` per host, plus ``host-X-rpc.reg`` / ``-rpc.ps1`` with a set RPC range."""
+    def render(self, plan: Plan, selection: Selection, options: GeneratorOptions) -> Rendering:
+        """``host-X.cmd`` or ``.ps1`` per host by its Windows, its ``.flows``, and
+        ``host-X-rpc.reg`` / ``-rpc.ps1`` where the RPC range is configured."""
         files: list[RenderedFile] = []
-        for p in enforcement_points(plan, selection, options, hosts_only=True):
+        summaries: list[PointSummary] = []
+        namer = SetNamer(plan)
+        options = replace(options, host_format="own")  # only Windows has a Windows flavour
+        points = enforcement_points(plan, selection, options, hosts_only=True, family="windows")
+        for p in points:
             assert p.host is not None
-            files.append(RenderedFile(f"{p.slug}.ps1", render_rules(plan, p), PS1))
+            flavour = flavour_of(p.host)
+            side = f"{p.slug}.flows"
+            ext = "ps1" if flavour is Flavour.netsecurity else "cmd"
+            if flavour is Flavour.netsh_firewall:
+                out: HostFile = render_netsh_fw(plan, p, side)
+                side_text = out.side
+            else:
+                if flavour is Flavour.netsecurity:
+                    out, c = render_netsecurity(plan, p, namer)
+                else:
+                    out, c = render_advfirewall(plan, p, namer, flavour)
+                side_text = next((f.content for f in c.files()), None)
+            encoding: Encoding = PS1 if ext == "ps1" else "utf-8"  # .cmd: ASCII (allow-list)
+            files.append(RenderedFile(f"{p.slug}.{ext}", out.text, encoding))
+            if side_text is not None:
+                files.append(RenderedFile(side, side_text))
+            summaries.append(
+                PointSummary(
+                    "host",
+                    p.name,
+                    f"windows {p.host.windows}: {flavour}",
+                    len({r.flow.id for r in p.rules}),
+                    len(p.rules),
+                    out.rules,
+                    out.refused,
+                )
+            )
             if p.host.rpc_range_configured:
-                files.append(RenderedFile(f"{p.slug}-rpc.reg", render_reg(p.host), REG))
-                files.append(RenderedFile(f"{p.slug}-rpc.ps1", render_rpc_ps1(p.host), PS1))
+                files += _rpc_files(p.host)
         if selection.host is None:
             # Servers with a configured RPC range but no host firewall still need the range.
             for h in plan.hosts:
                 if h.rpc_range_configured and not h.host_firewall:
-                    slug = f"host-{safe_name(h.name)}"
-                    files.append(RenderedFile(f"{slug}-rpc.reg", render_reg(h), REG))
-                    files.append(RenderedFile(f"{slug}-rpc.ps1", render_rpc_ps1(h), PS1))
-        return tuple(files)
+                    files += _rpc_files(h)
+        return Rendering(
+            tuple(files), tuple(summaries), skipped_hosts(plan, selection, options, "windows")
+        )

@@ -53,6 +53,9 @@ def windows_version(os_version: str, caption: str) -> str | None:
     if os_version.startswith("6.1"):
         return "2008-r2"
     text = caption.replace("\u00ae", "")
+    for release in ("2025", "2022", "2019", "2016", "2012 R2", "2012"):
+        if f"Server {release}" in text:
+            return release.replace(" R2", "-r2")
     if "2008 R2" in text:
         return "2008-r2"
     if "2008" in text:

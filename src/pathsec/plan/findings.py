@@ -443,12 +443,17 @@ def cluster_shape(ctx: Context, fid: str) -> list[PlanFinding]:
 
 
 def exchange_on_windows(ctx: Context, fid: str) -> list[PlanFinding]:
-    """Exchange 2007 RTM needs Windows Server 2003; 2008 R2 needs Exchange 2007 SP3."""
+    """Exchange 2007 RTM needs Windows Server 2003; 2008 R2 needs Exchange 2007 SP3;
+    nothing of Exchange 2007 (or 2003) runs on Windows Server 2012 or later."""
     out = []
     for s in ctx.deployment.servers:
-        bad = (s.exchange is ExchangeVersion.e2007_rtm and s.windows.value.startswith("2008")) or (
-            s.windows is WindowsVersion.w2008_r2
-            and s.exchange in (ExchangeVersion.e2007_sp1, ExchangeVersion.e2007_sp2)
+        bad = (
+            (s.exchange is ExchangeVersion.e2007_rtm and s.windows.value.startswith("2008"))
+            or (
+                s.windows is WindowsVersion.w2008_r2
+                and s.exchange in (ExchangeVersion.e2007_sp1, ExchangeVersion.e2007_sp2)
+            )
+            or s.windows.value[:4] >= "2012"
         )
         if bad and s.exchange is not None:
             out.append(

@@ -32,6 +32,17 @@ DEFAULT_RPC_RANGE: dict[WindowsVersion, PortSpan] = {
     WindowsVersion.w2003_r2: PortSpan(start=1025, end=5000),
     WindowsVersion.w2008: PortSpan(start=49152, end=65535),
     WindowsVersion.w2008_r2: PortSpan(start=49152, end=65535),
+    **dict.fromkeys(
+        (
+            WindowsVersion.w2012,
+            WindowsVersion.w2012_r2,
+            WindowsVersion.w2016,
+            WindowsVersion.w2019,
+            WindowsVersion.w2022,
+            WindowsVersion.w2025,
+        ),
+        PortSpan(start=49152, end=65535),
+    ),
 }
 
 #: Ports of a path with a ``random`` range: any unprivileged port above 1024.

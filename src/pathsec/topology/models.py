@@ -64,12 +64,21 @@ class ExchangeVersion(StrEnum):
 
 
 class WindowsVersion(StrEnum):
-    """Windows Server release of a server (it decides the default RPC dynamic range)."""
+    """Windows Server release of a server: it decides the default RPC dynamic range and
+    the host firewall format (2003: ``netsh firewall``; 2008: ``netsh advfirewall``; 2012
+    and later: ``New-NetFirewallRule``). Exchange 2007 runs on 2003 to 2008 R2 only; the
+    later releases are for the servers around it (domain controllers)."""
 
     w2003 = "2003"
     w2003_r2 = "2003-r2"
     w2008 = "2008"
     w2008_r2 = "2008-r2"
+    w2012 = "2012"
+    w2012_r2 = "2012-r2"
+    w2016 = "2016"
+    w2019 = "2019"
+    w2022 = "2022"
+    w2025 = "2025"
 
 
 class SipMode(StrEnum):
