@@ -131,16 +131,17 @@ def make_private_dirs(path: str | Path) -> Path:
     return p
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
+def write_atomic(path: str | Path, data: str | bytes | Iterable[str]) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
     The file gets mode 0600; missing folders are created 0700; the target is checked
-    first (:func:`check_output`). ``str`` data is written as UTF-8.
+    first (:func:`check_output`). ``str`` data is written as UTF-8; an iterable of
+    ``str`` pieces is written piece by piece (large documents need not be one string).
     """
     target = Path(path)
     check_output(target)
     make_private_dirs(target.parent)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    pieces: Iterable[str | bytes] = [data] if isinstance(data, str | bytes) else data
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
@@ -148,7 +149,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            for piece in pieces:
+                fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)  # replaces a link itself, never writes through it

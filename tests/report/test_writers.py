@@ -306,3 +306,27 @@ def test_table_shows_a_repeated_finding_once_with_its_endpoints() -> None:
     # The other formats still list every finding.
     md = render(ReportFormat.markdown, ReportInput(result, None))
     assert "only here" in md
+
+
+def test_table_caps_rows_and_shows_the_worst_checks_first() -> None:
+    from pathsec.report.table_writer import MAX_ROWS
+
+    base = sample_result()
+    hosts = [f"h{i}.example.test" for i in range(MAX_ROWS // 4)]  # 5 endpoints each
+    endpoints = tuple(e.model_copy(update={"host": h}) for h in hosts for e in base.endpoints)
+    last = hosts[-1]
+    # Findings on the last host only: in audit order its checks come last.
+    findings = tuple(f.model_copy(update={"host": last}) for f in base.findings)
+    result = base.model_copy(update={"endpoints": endpoints, "findings": findings})
+    out = render(ReportFormat.table, ReportInput(result, None))
+    n_checks = len(endpoints)
+    assert n_checks > MAX_ROWS
+    assert f"… and {n_checks - MAX_ROWS:,} more checks" in out
+    checks_part = out[out.index("Checks") :]
+    assert last in checks_part  # cut rows: the worst first
+    # A finding on more endpoints than the cap: counted, the first MAX_ROWS listed.
+    f0 = base.findings[0]
+    many = tuple(f0.model_copy(update={"host": f"m{i}.example.test"}) for i in range(MAX_ROWS + 7))
+    out = render(ReportFormat.table, ReportInput(base.model_copy(update={"findings": many}), None))
+    assert f"{MAX_ROWS + 7:,} endpoints:" in out and "… and 7 more" in out
+    assert "m0.example.test" in out and f"m{MAX_ROWS + 6}.example.test" not in out

@@ -142,3 +142,17 @@ def test_memory_and_other_urls_still_work_through_sqlalchemy() -> None:
     # An in-memory database lives as long as SQLAlchemy's engine (cached per URL).
     run_id = save_run(sample_result(), "sqlite://")
     assert load_run(run_id, "sqlite://") == sample_result()
+
+
+def test_the_stored_document_is_the_results_json() -> None:
+    from pathsec.store.rows import document
+
+    for result in (
+        sample_result(),
+        _many(3),
+        sample_result().model_copy(update={"endpoints": (), "findings": ()}),
+        sample_result().model_copy(update={"findings": ()}),
+    ):
+        doc = document(result)
+        assert doc == result.model_dump_json(ensure_ascii=True) and doc.isascii()
+        assert AuditResult.model_validate_json(doc) == result

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import BaseModel
+
 from pathsec.audit.checks.registry import grade
 from pathsec.audit.engine import AuditObserver, Engine, Limits, NullObserver, loop_factory
 from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity, Target
@@ -154,6 +156,41 @@ def worst(result: AuditResult) -> FindingSeverity | None:
 def result_json(result: AuditResult) -> str:
     """The results document as JSON text (the documented contract)."""
     return escape_controls(result.model_dump_json(indent=2)) + "\n"
+
+
+#: How :func:`result_json` lays out the two lists when they are empty.
+_LISTS = '\n  "endpoints": [],\n  "findings": []\n}'
+#: Endpoints or findings per piece of :func:`result_json_pieces`.
+_PIECE = 64
+
+
+def result_json_pieces(result: AuditResult) -> Iterator[str]:
+    """:func:`result_json`'s text, piece by piece: the same characters, never all of them at
+    once (10,000 endpoints are about 100 MB of JSON, held twice while one string is made)."""
+    head = result.model_copy(update={"endpoints": (), "findings": ()}).model_dump_json(indent=2)
+    start, sep, tail = head.partition(_LISTS)
+    if not sep or tail:  # another layout: the whole text at once
+        yield result_json(result)
+        return
+    yield escape_controls(start) + '\n  "endpoints": '
+    yield from _json_list(result.endpoints)
+    yield ',\n  "findings": '
+    yield from _json_list(result.findings)
+    yield "\n}\n"
+
+
+def _json_list(items: Sequence[BaseModel]) -> Iterator[str]:
+    """A list of models as :func:`result_json` writes it, one level down (4 spaces)."""
+    if not items:
+        yield "[]"
+        return
+    for i in range(0, len(items), _PIECE):
+        texts = (
+            "    " + m.model_dump_json(indent=2).replace("\n", "\n    ")
+            for m in items[i : i + _PIECE]
+        )
+        yield ("[\n" if i == 0 else ",\n") + escape_controls(",\n".join(texts))
+    yield "\n  ]"
 
 
 def results_schema() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathsec.atomic import write_atomic
 from pathsec.audit.assemble import assemble
 from pathsec.audit.models import AuditResult, FindingSeverity
 from pathsec.audit.profiles import load_profile
-from pathsec.audit.run import audit_or_stop, result_json, worst
+from pathsec.audit.run import audit_or_stop, result_json_pieces, worst
 from pathsec.cli.common import Lang, emit, err_console
 from pathsec.cli.probing import (
     DEFAULT_CONCURRENCY,
@@ -182,11 +182,10 @@ def audit_command(
         from pathsec.audit.baseline import with_drift
 
         result = with_drift(result, baseline)
-    text = result_json(result)
     if output is not None:
-        write_atomic(output, text)
+        write_atomic(output, result_json_pieces(result))
     if fmt is ReportFormat.json:
-        emit(text)
+        sys.stdout.writelines(result_json_pieces(result))
     else:
         report = ReportInput(result=result, plan=work.plan, lang=lang.value, fail_on=fail_on)
         emit(render(fmt, report))

@@ -34,7 +34,7 @@ class CheckStatus(StrEnum):
 
 
 #: Precedence when a check has several endpoints: the first status present wins.
-_PRECEDENCE = (
+PRECEDENCE = (
     CheckStatus.finding,
     CheckStatus.closed,
     CheckStatus.not_observable,
@@ -139,7 +139,7 @@ def _endpoint_status(ep: EndpointResult, findings: Sequence[Finding], fail_on: i
 
 def _combine(statuses: Iterable[CheckStatus]) -> CheckStatus:
     present = set(statuses)
-    for s in _PRECEDENCE:
+    for s in PRECEDENCE:
         if s in present:
             return s
     return CheckStatus.not_observable

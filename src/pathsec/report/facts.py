@@ -21,21 +21,29 @@ FactValue = Scalar | tuple[Scalar, ...]
 def flatten(data: Any, prefix: str = "") -> dict[str, FactValue]:
     """Flatten JSON-like data; lists of scalars stay lists (compared as sets in a diff)."""
     out: dict[str, FactValue] = {}
-    if isinstance(data, Mapping):
-        for key in data:
-            if key in VOLATILE:
-                continue
-            out.update(flatten(data[key], f"{prefix}.{key}" if prefix else str(key)))
+    _flatten_into(out, data, prefix)
+    return out
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _flatten_into(out: dict[str, FactValue], data: Any, prefix: str) -> None:
+    # One dict filled in place, plain dicts tested before the Mapping ABC: the history
+    # flattens every endpoint of every run it stores.
+    if isinstance(data, dict | Mapping):
+        for key, value in data.items():
+            if key not in VOLATILE:
+                _flatten_into(out, value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(data, list | tuple):
-        if all(isinstance(x, str | int | float | bool) for x in data):
+        if all(isinstance(x, _SCALARS) for x in data):
             if data:
                 out[prefix] = tuple(data)
         else:
             for i, x in enumerate(data):
-                out.update(flatten(x, f"{prefix}[{i}]"))
+                _flatten_into(out, x, f"{prefix}[{i}]")
     elif data is not None and prefix:
         out[prefix] = data
-    return out
 
 
 def observation_facts(observations: BaseModel) -> dict[str, FactValue]:

@@ -21,6 +21,12 @@ LABELS: dict[str, Text] = {
         ("findings", "Findings", "发现"),
         ("endpoints", "Endpoints", "终结点"),
         ("n_endpoints", "{n} endpoints:", "{n} 个终结点:"),
+        ("n_more", "… and {n} more", "… 另有 {n} 个"),
+        (
+            "more_checks",
+            "… and {n} more checks (every check: --format markdown, csv, html or json)",
+            "… 另有 {n} 项检查(全部检查:--format markdown、csv、html 或 json)",
+        ),
         (
             "evidence_differs",
             "(more evidence, per endpoint: --format markdown, html or json)",

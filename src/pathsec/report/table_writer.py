@@ -13,6 +13,7 @@ from rich.text import Text
 
 from pathsec.audit.models import Finding
 from pathsec.report.checks import (
+    PRECEDENCE,
     build_checks,
     endpoint_label,
     overall_score,
@@ -25,6 +26,10 @@ from pathsec.report.interface import ReportFormat, ReportInput, ReportLang, Writ
 
 #: Longest summary of what an endpoint said that a table cell shows.
 SUMMARY_LIMIT = 160
+#: Rows of the checks table and endpoints of one finding a terminal shows; the rest are
+#: counted (the other formats list everything). A terminal table of 10,000 endpoints took
+#: 10-20 s to lay out and nobody reads it; the worst checks come first when rows are cut.
+MAX_ROWS = 200
 
 _STYLE = {
     "critical": "bold red",
@@ -61,6 +66,16 @@ def _rows(findings: Sequence[Finding], lang: ReportLang) -> list[_Row]:
         differs = any(len(f.evidence) != len(shared) for f in fs)
         out.append(_Row(fs[0], tuple(where), tuple(shared), differs))
     return out
+
+
+def _endpoints_cell(where: Sequence[str], lang: ReportLang) -> str:
+    """One endpoint, or their number and at most :data:`MAX_ROWS` of them, one per line."""
+    if len(where) == 1:
+        return where[0]
+    lines = [label("n_endpoints", lang).format(n=f"{len(where):,}"), *where[:MAX_ROWS]]
+    if len(where) > MAX_ROWS:
+        lines.append(label("n_more", lang).format(n=f"{len(where) - MAX_ROWS:,}"))
+    return "\n".join(lines)
 
 
 class TableWriter(Writer):
@@ -113,18 +128,18 @@ class TableWriter(Writer):
                 Text(pick(SEVERITY_LABELS[f.severity], lang), style=_STYLE[f.severity.value]),
                 Text(f.id),
                 Text(safe(pick(f.title, lang))),
-                Text(
-                    where[0]
-                    if len(where) == 1
-                    else "\n".join([label("n_endpoints", lang).format(n=len(where)), *where])
-                ),
+                Text(_endpoints_cell(where, lang)),
                 Text("\n".join(evidence)),
             )
         console.print(findings)
         table = Table(title=label("checks", lang), show_lines=False)
         for h in ("checks", "status", "path", "observations", "reason"):
             table.add_column(label(h, lang), overflow="fold")
-        for c in checks:
+        shown = checks
+        if len(checks) > MAX_ROWS:
+            order = {s: i for i, s in enumerate(PRECEDENCE)}
+            shown = sorted(checks, key=lambda c: order[c.status])[:MAX_ROWS]
+        for c in shown:
             reasons = "; ".join(ep.reason for ep in c.endpoints if ep.reason)
             seen = "\n".join(ep.observations.summary(ep.protocol) for ep in c.endpoints)
             table.add_row(
@@ -135,6 +150,9 @@ class TableWriter(Writer):
                 Text(safe(reasons if c.endpoints else label("not_audited", lang))),
             )
         console.print(table)
+        if len(shown) < len(checks):
+            more = f"{len(checks) - len(shown):,}"
+            console.print(Text(label("more_checks", lang).format(n=more)))
         per_status = ", ".join(
             f"{pick(STATUS_LABELS[s], lang)} {n}" for s, n in status_counts(checks).items()
         )
