@@ -284,12 +284,25 @@ class Variant:
     args: tuple[str, ...] = ()
     #: Also timed in-process through the library (the row's in-process column).
     library: bool = True
+    #: ``--tls`` of the library run (None: the default).
+    tls: str | None = None
+    #: Handshakes per second and the share of the ceiling mean something for this row (the
+    #: version checks only; a cipher enumeration's rounds are not counted).
+    handshakes: bool = True
 
 
-VARIANTS = (
-    Variant("pathsec"),
-    Variant("pathsec --no-store", ("--no-store",), library=False),
-)
+def variants() -> tuple[Variant, ...]:
+    """The default audit; with the cipher enumeration (``--tls``), also ``--tls quick``;
+    the default without the store."""
+    from pathsec.probes.interface import ProbeSettings
+
+    if "tls_depth" not in ProbeSettings.__dataclass_fields__:
+        return (Variant("pathsec"), Variant("pathsec --no-store", ("--no-store",), library=False))
+    return (
+        Variant("pathsec", handshakes=False),
+        Variant("pathsec --tls quick", ("--tls", "quick"), tls="quick"),
+        Variant("pathsec --no-store", ("--no-store",), library=False, handshakes=False),
+    )
 
 
 def run_cli(
@@ -316,7 +329,9 @@ def run_cli(
     )
 
 
-def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> None:
+def worker_pathsec(
+    spec_file: Path, out_file: Path, concurrency: int | None, tls: str | None = None
+) -> None:
     """Audit the endpoints in ``spec_file`` through the library, timed from targets in to
     results out; write the time and the results document."""
     raise_nofile()
@@ -331,7 +346,8 @@ def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> 
     profile = load_profile("reference")
     limits = Limits(concurrency=concurrency) if concurrency else Limits()
     t0, c0 = time.perf_counter(), time.process_time()
-    result = audit(targets, profile, ProbeSettings(), limits)
+    settings = ProbeSettings(tls_depth=tls) if tls else ProbeSettings()  # type: ignore[call-arg]
+    result = audit(targets, profile, settings, limits)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = peak_rss_mb()  # the audit's own peak, before the report below is made
     out_file.write_text(
@@ -349,7 +365,10 @@ def worker_pathsec(spec_file: Path, out_file: Path, concurrency: int | None) -> 
 
 
 def run_library(
-    endpoints: Sequence[Endpoint], workdir: Path, concurrency: int | None = None
+    endpoints: Sequence[Endpoint],
+    workdir: Path,
+    concurrency: int | None = None,
+    variant: Variant = Variant("pathsec"),
 ) -> Run:
     """Run :func:`worker_pathsec` in a fresh process and read its report."""
     spec, out = workdir / "targets.json", workdir / "pathsec-lib.json"
@@ -357,12 +376,14 @@ def run_library(
     cmd = [sys.executable, str(Path(__file__).resolve()), "worker-pathsec", str(spec), str(out)]
     if concurrency:
         cmd += ["--concurrency", str(concurrency)]
+    if variant.tls:
+        cmd += ["--tls", variant.tls]
     wall, _, _ = timed(cmd)
     data = json.loads(out.read_text(encoding="utf-8"))
     seen, n = seen_in_results(data["result"])
     rss = data["rss_mb"]
     return Run(
-        "pathsec (library)",
+        f"{variant.name} (library)",
         len(endpoints),
         wall,
         inproc=data["seconds"],
@@ -610,7 +631,10 @@ class Row:
 
 
 def median_row(
-    runs: Sequence[Run], inproc_runs: Sequence[Run] = (), name: str | None = None
+    runs: Sequence[Run],
+    inproc_runs: Sequence[Run] = (),
+    name: str | None = None,
+    handshakes: bool = True,
 ) -> Row:
     """Medians of ``runs`` (whole process) and of ``inproc_runs`` (default: the same runs)."""
     inner = [r.inproc for r in (inproc_runs or runs) if r.inproc is not None]
@@ -620,7 +644,7 @@ def median_row(
         runs[0].endpoints,
         statistics.median(r.seconds for r in runs),
         statistics.median(inner) if inner else None,
-        handshakes=(inproc_runs or runs)[0].handshakes,
+        handshakes=(inproc_runs or runs)[0].handshakes if handshakes else 0,
         rss_mb=max(rss) if rss else None,
     )
 
@@ -670,7 +694,7 @@ class Options:
     concurrency: int | None = None
     repeat: int = 3
     enum_repeat: int = 3
-    variants: tuple[Variant, ...] = VARIANTS
+    variants: tuple[Variant, ...] = ()
 
 
 def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
@@ -678,7 +702,7 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
     endpoints = layout(n, net)
     ceilings: list[Run] = []
     clis: dict[str, list[Run]] = {v.name: [] for v in opts.variants}
-    libs: list[Run] = []
+    libs: dict[str, list[Run]] = {v.name: [] for v in opts.variants if v.library}
     n1s: list[Run] = []
     n2s: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="pathsec-bench-") as tmp:
@@ -691,7 +715,8 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
                 ceilings.append(run_ceiling(endpoints, work))
                 for v in opts.variants:
                     clis[v.name].append(run_cli(endpoints, work, v, opts.concurrency))
-                libs.append(run_library(endpoints, work, opts.concurrency))
+                    if v.library:
+                        libs[v.name].append(run_library(endpoints, work, opts.concurrency, v))
                 if opts.nmap:
                     n1s.append(run_nmap(endpoints, SCRIPTS_CERT, work))
                     if i < opts.enum_repeat:
@@ -699,8 +724,10 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
     ceiling = median_row(ceilings)
     n1 = median_row(n1s) if n1s else None
     n2 = median_row(n2s) if n2s else None
-    rows = [median_row(clis[v.name], libs if v.library else (), v.name) for v in opts.variants]
-    ps = clis[opts.variants[0].name]
+    rows = [
+        median_row(clis[v.name], libs.get(v.name, ()), v.name, handshakes=v.handshakes)
+        for v in opts.variants
+    ]
     print(
         f"[{n}] whole-process seconds per run: "
         + "; ".join(f"{name} {_runs(runs)}" for name, runs in clis.items())
@@ -708,35 +735,45 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
         + f"; ceiling {_runs(ceilings)}"
     )
     print(
-        f"[{n}] in-process seconds per run: pathsec library {_runs(libs, True)}"
+        f"[{n}] in-process seconds per run: "
+        + "; ".join(f"{name} library {_runs(runs, True)}" for name, runs in libs.items())
         + (f"; nmap {_runs(n1s, True)}; nmap+enum {_runs(n2s, True)}" if opts.nmap else "")
         + f"; ceiling {_runs(ceilings, True)}"
     )
-    print(f"[{n}] pathsec library: {libs[-1].note}")
-    for name, runs in clis.items():
-        got = len(runs[-1].seen)
-        print(f"[{n}] {name}: {runs[-1].note}; {got}/{n} endpoints with STARTTLS + certificate")
+    for name, runs in libs.items():
+        print(f"[{n}] {name} library: {runs[-1].note}")
+    for v in opts.variants:
+        last = clis[v.name][-1]
+        got = len(last.seen)
+        print(f"[{n}] {v.name}: {last.note}; {got}/{n} endpoints with STARTTLS + certificate")
         if got < n:
-            print(f"[{n}] WARNING: {n - got} endpoints not fully audited by {name}")
-    for other in (*(libs[-1:]), *(n1s[-1:]), *(n2s[-1:])):
-        diff = compare(ps[-1], other)
-        print(f"[{n}] pathsec vs {other.tool}: {'same' if not diff else diff[:5]}")
-        if diff:
-            print(f"[{n}] {len(diff)} differences: the comparison is not fair")
-    lib = libs[-1]
-    print(
-        f"[{n}] pathsec {lib.handshakes} handshakes answered ({lib.full} completed, "
-        f"{lib.handshakes - lib.full} to the server's first flight), {lib.attempts} offers"
-    )
-    if ceiling.hs_rate and rows[0].inproc:
-        full_rate = lib.full / rows[0].inproc
+            print(f"[{n}] WARNING: {n - got} endpoints not fully audited by {v.name}")
+        if "--no-store" in v.args:
+            continue
+        for other in (*libs.get(v.name, ())[-1:], *n1s[-1:], *n2s[-1:]):
+            diff = compare(last, other)
+            print(f"[{n}] {v.name} vs {other.tool}: {'same' if not diff else diff[:5]}")
+            if diff:
+                print(f"[{n}] {len(diff)} differences: the comparison is not fair")
+    for v in opts.variants:
+        if not (v.library and v.handshakes):
+            continue
+        lib = libs[v.name][-1]
+        row = next(r for r in rows if r.tool == v.name)
         print(
-            f"[{n}] completed handshakes alone: pathsec {full_rate:,.0f}/s = "
-            f"{100 * full_rate / ceiling.hs_rate:.0f}% of the ceiling's {ceiling.hs_rate:,.0f}/s"
+            f"[{n}] {v.name}: {lib.handshakes} handshakes answered ({lib.full} completed, "
+            f"{lib.handshakes - lib.full} to the server's first flight), {lib.attempts} offers"
         )
+        if ceiling.hs_rate and row.inproc:
+            full_rate = lib.full / row.inproc
+            print(
+                f"[{n}] {v.name}: completed handshakes alone {full_rate:,.0f}/s = "
+                f"{100 * full_rate / ceiling.hs_rate:.0f}% of the ceiling's "
+                f"{ceiling.hs_rate:,.0f}/s"
+            )
     nostore = [v.name for v in opts.variants if "--no-store" in v.args]
     if nostore:
-        with_store = statistics.median(r.seconds for r in ps)
+        with_store = statistics.median(r.seconds for r in clis[opts.variants[0].name])
         without = statistics.median(r.seconds for r in clis[nostore[0]])
         print(
             f"[{n}] history store: {with_store - without:+.2f} s whole process "
@@ -746,20 +783,26 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
 
 
 def scaling(sizes: Sequence[int], net: int, opts: Options) -> list[list[str]]:
-    """pathsec alone at each size, once: whole process (store on) and in-process; memory."""
+    """Each pathsec variant with a library run, once per size: whole process (store on) and
+    in-process; peak memory."""
     out: list[list[str]] = []
     for n in sizes:
         endpoints = layout(n, net)
         with tempfile.TemporaryDirectory(prefix="pathsec-bench-") as tmp:
             work = Path(tmp)
             with servers(endpoints, work):
-                cli = run_cli(endpoints, work, opts.variants[0], opts.concurrency)
-                lib = run_library(endpoints, work, opts.concurrency)
-        print(
-            f"[{n}] {cli.tool}: {cli.note}, {len(cli.seen)}/{n} with STARTTLS + certificate; "
-            f"library: {lib.note}, peak RSS of the audit alone {lib.rss_mb:.0f} MB"
-        )
-        out.append(_row(median_row([cli], [lib], cli.tool), None, None, None))
+                for v in opts.variants:
+                    if not v.library:
+                        continue
+                    cli = run_cli(endpoints, work, v, opts.concurrency)
+                    lib = run_library(endpoints, work, opts.concurrency, v)
+                    print(
+                        f"[{n}] {cli.tool}: {cli.note}, {len(cli.seen)}/{n} with STARTTLS + "
+                        f"certificate, peak RSS {cli.rss_mb:.0f} MB; library: {lib.note}, "
+                        f"peak RSS of the audit alone {lib.rss_mb:.0f} MB"
+                    )
+                    row = median_row([cli], [lib], cli.tool, handshakes=v.handshakes)
+                    out.append(_row(row, None, None, None))
     return out
 
 
@@ -807,6 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wp.add_argument("spec", type=Path)
     wp.add_argument("out", type=Path)
     wp.add_argument("--concurrency", type=int)
+    wp.add_argument("--tls", help="the library run's --tls (default: pathsec's default)")
     wc = sub.add_parser("worker-ceiling")
     wc.add_argument("spec", type=Path)
     wc.add_argument("out", type=Path)
@@ -825,7 +869,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--ceiling-handshakes", type=int, default=CEILING_HANDSHAKES)
     args = p.parse_args(argv)
     if args.cmd == "worker-pathsec":
-        worker_pathsec(args.spec, args.out, args.concurrency)
+        worker_pathsec(args.spec, args.out, args.concurrency, args.tls)
         return 0
     if args.cmd == "worker-ceiling":
         worker_ceiling(args.spec, args.out, args.total)
@@ -845,6 +889,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench_audit: no pathsec console script at {PATHSEC}", file=sys.stderr)
         return 2
     opts = Options(
+        variants=variants(),
         nmap=not args.no_nmap,
         concurrency=args.concurrency,
         repeat=args.repeat,
