@@ -4,6 +4,7 @@ each command imports its own module when it runs, and `--help` still lists them 
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 
@@ -114,3 +115,27 @@ def test_commands_still_run_and_a_typo_is_still_suggested(
     assert err.count("\n") == 1 and "Did you mean 'validate'?" in err
     assert run(["audit", "--help"]) == 0
     assert "--targets-file" in capsys.readouterr().out
+
+
+def test_exit_flushes_output_and_runs_exit_handlers() -> None:
+    # entry() ends the process without tearing the interpreter down: what was written
+    # still arrives in full, exit handlers still run, the exit code is kept.
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "from pathsec.cli.main import entry\n"
+        "entry()\n"
+    )
+    big = subprocess.run(
+        [sys.executable, "-c", code, "catalog", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert big.returncode == 0
+    assert len(json.loads(big.stdout)["paths"]) == 52
+    assert big.stderr.strip().endswith("handler ran")
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "valdate"], capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 2 and "handler ran" in bad.stderr

@@ -7,11 +7,14 @@ findings.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.main
@@ -283,4 +286,22 @@ def internal_error(exc: BaseException) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(run())
+    hard_exit(run())
+
+
+def hard_exit(code: int) -> NoReturn:
+    """Exit with ``code`` without tearing the interpreter down, as mypy does.
+
+    Freeing every module and object at exit takes about 0.1 s after an audit of 200
+    endpoints and more with the size of the results, for nothing: the operating system
+    reclaims the memory. Output is flushed and the exit handlers run first; with other
+    threads still running, the normal exit joins them instead.
+    """
+    if threading.active_count() > 1:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        # the reader went away, or the stream was closed: nothing more can be said
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
