@@ -23,6 +23,7 @@ from pathsec.audit.models import EndpointResult, Target, compact
 from pathsec.audit.observations import ObservationsBase, observations
 from pathsec.probes import registry
 from pathsec.probes.blocking import sync_pool
+from pathsec.probes.shared import shared_work
 from pathsec.probes.interface import (
     Attempt,
     Job,
@@ -228,7 +229,8 @@ class Engine:
 
         # Synchronous clients (ldap3, impacket) get a thread for every connection slot, so
         # none waits for a thread with its timeout running (probes.blocking).
-        with sync_pool(self.limits.concurrency):
+        # Work that belongs to a server port (cipher suites, chain) is done once per run.
+        with sync_pool(self.limits.concurrency), shared_work():
             async with asyncio.TaskGroup() as tg:
                 for i, target in enumerate(targets):
                     await admit.acquire()

@@ -39,6 +39,11 @@ class Expectations(_Frozen):
     encryption_by_default: bool | Literal["conditional"]
     default_auth: tuple[str, ...]
     supported_auth: tuple[str, ...]
+    assumed: bool = Field(
+        default=False,
+        description="The path was assumed from the port of an ad-hoc target (no --path): its "
+        "authentication rows apply only where the endpoint shows Exchange's or AD's markers.",
+    )
 
 
 class Target(_Frozen):

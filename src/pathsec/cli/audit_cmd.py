@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,13 @@ from pathsec.exitcodes import ExitCode
 from pathsec.probes.interface import ProbeSettings
 from pathsec.probes.text import clean_text
 from pathsec.report import ReportFormat, ReportInput, render
+
+
+class TlsDepth(StrEnum):
+    """How deep the TLS audit goes (``--tls``)."""
+
+    full = "full"
+    quick = "quick"
 
 
 class RichObserver:
@@ -184,6 +192,26 @@ def audit_command(
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not keep this run in the history.")
     ] = False,
+    tls: Annotated[
+        TlsDepth,
+        typer.Option(
+            "--tls",
+            help="full: also cipher suites, key exchange and chain; quick: versions and "
+            "certificate only.",
+        ),
+    ] = TlsDepth.full,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option("--ca-file", help="PEM roots trusted for chain checks, beside the system's."),
+    ] = None,
+    path_id: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            help="Grade -t/--targets-file targets against this catalog path (its "
+            "authentication rows then apply whatever the server is).",
+        ),
+    ] = None,
 ) -> None:
     """Probe mail, web, directory, Kerberos, DNS, RPC, SMB and SIP endpoints; report findings."""
     if (from_zone is not None or dry_run) and deployment is None:
@@ -208,12 +236,20 @@ def audit_command(
                     "--source-address", None, None, f"not an IP address: {source_address!r}"
                 )
             ) from None
-    work = assemble(target or [], targets_file, deployment, from_zone, ad_domain)
+    if ca_file is not None and not ca_file.is_file():
+        raise InputError(InputProblem(str(ca_file), None, "--ca-file", "no such file"))
+    work = assemble(target or [], targets_file, deployment, from_zone, ad_domain, path_id=path_id)
     observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
     result, stopped = audit_or_stop(
         work.targets,
         prof,
-        ProbeSettings(timeout=timeout, source_address=source_address, ntlm_info=ntlm_info),
+        ProbeSettings(
+            timeout=timeout,
+            source_address=source_address,
+            ntlm_info=ntlm_info,
+            tls_depth=tls.value,
+            ca_file=str(ca_file) if ca_file is not None else None,
+        ),
         Limits(concurrency=concurrency, per_host=per_host, max_rate=max_rate),
         observer,
     )
