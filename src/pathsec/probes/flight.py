@@ -132,7 +132,13 @@ async def read_flight(
     kx: KeyExchange | None = None
     stapled = False
     while True:
-        header = await conn.readexactly(5)
+        try:
+            header = await conn.readexactly(5)
+        except (ConnectionResetError, EOFError):
+            if hello is None:
+                raise
+            # the ServerHello decided the suite; a flight cut short keeps what came
+            return Flight(hello, certificates, kx, stapled)
         kind, length = header[0], int.from_bytes(header[3:5], "big")
         if kind not in (_ALERT, _HANDSHAKE) or header[1] != 3 or length > MAX_RECORD:
             if hello is not None and kind == 20:  # ChangeCipherSpec: a resumption, stop here
@@ -141,7 +147,12 @@ async def read_flight(
         received += 5 + length
         if received > limit:
             raise ProtocolError(f"server's first flight longer than {limit} bytes")
-        payload = await conn.readexactly(length)
+        try:
+            payload = await conn.readexactly(length)
+        except (ConnectionResetError, EOFError):
+            if hello is None:
+                raise
+            return Flight(hello, certificates, kx, stapled)
         if kind == _ALERT:
             if len(payload) < 2:
                 raise ProtocolError("truncated TLS alert")
