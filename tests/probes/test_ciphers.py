@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dh
-from hostile.server import Peer, serving
 from scripted import make_server_context
 
+from hostile.server import Peer, serving
 from pathsec.probes.ciphers import CipherObservation, CipherProbe, enumerate_version
 from pathsec.probes.flight import (
     Flight,
@@ -183,7 +183,7 @@ def test_malformed_flights_are_protocol_errors() -> None:
         "unexpected handshake message": record(22, hs(2, SH_RSA) + hs(20, b"")),
         "Certificate message truncated": record(22, hs(2, SH_RSA) + hs(11, b"\x00\x00\x10\x00")),
         "not a TLS handshake record": b"HTTP/1.1 400 Bad Request\r\n\r\n",
-        "longer than": record(22, hs(2, SH_RSA)) + record(22, b"\x0b" + b"\xff\xff\xff"),
+        "handshake message of": record(22, hs(2, SH_RSA)) + record(22, b"\x0b" + b"\xff\xff\xff"),
     }
     for match, data in cases.items():
         with pytest.raises(ProtocolError, match=match):

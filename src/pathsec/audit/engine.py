@@ -23,7 +23,6 @@ from pathsec.audit.models import EndpointResult, Target, compact
 from pathsec.audit.observations import ObservationsBase, observations
 from pathsec.probes import registry
 from pathsec.probes.blocking import sync_pool
-from pathsec.probes.shared import shared_work
 from pathsec.probes.interface import (
     Attempt,
     Job,
@@ -34,6 +33,7 @@ from pathsec.probes.interface import (
     Status,
 )
 from pathsec.probes.runtime import ConnectRecord, record_connect
+from pathsec.probes.shared import shared_work
 from pathsec.probes.tcp import TcpObservation, from_connect
 from pathsec.probes.text import clean_text
 
