@@ -20,6 +20,8 @@ from functools import cache
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pydantic import BaseModel, ConfigDict
 
 from pathsec.probes.certs import _parse
@@ -103,9 +105,28 @@ def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
         return False
     try:
         child.verify_directly_issued_by(parent)
-    except Exception:  # InvalidSignature, unsupported algorithms, malformed certificates
+    except (UnsupportedAlgorithm, ValueError):  # SHA-1 and MD5: checked with the key itself
+        return _legacy_signature_ok(child, parent)
+    except Exception:  # InvalidSignature, malformed certificates
         return False
     return True
+
+
+def _legacy_signature_ok(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    """Verify a SHA-1/MD5 signed certificate (``verify_directly_issued_by`` refuses them;
+    a chain that still uses them must be judged, not dropped)."""
+    try:
+        key = parent.public_key()
+        digest = child.signature_hash_algorithm
+        if isinstance(key, rsa.RSAPublicKey) and digest is not None:
+            key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), digest)
+            return True
+        if isinstance(key, ec.EllipticCurvePublicKey) and digest is not None:
+            key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(digest))
+            return True
+    except Exception:  # InvalidSignature, unsupported parameters
+        return False
+    return False
 
 
 def _aia_issuer(cert: x509.Certificate) -> str | None:

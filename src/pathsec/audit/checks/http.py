@@ -119,6 +119,9 @@ def vdir_missing(ctx: Context) -> Evidence:
     h = ctx.obs(HttpObservation)
     if h is None or ctx.target.path_id is None:
         return []
+    exp = ctx.target.expectations
+    if exp is not None and exp.assumed and ctx.auth_rows() is None:
+        return []  # a bare target that is not IIS/Exchange: its paths are not Exchange's
     return [f"{r.path}: {r.status}" for r in h.responses if r.status == 404]
 
 
