@@ -162,6 +162,8 @@ class EnumJob(Job):
     upgrade: StartTls | None = field(default=None, compare=False)
     shared: asyncio.Future[Any] | None = field(default=None, compare=False)
     owner: asyncio.Future[Any] | None = field(default=None, compare=False)
+    #: The newest accepted version up to TLS 1.2: it also tries weak curves.
+    newest_legacy: bool = False
 
     @property
     def needs_connection(self) -> bool:
@@ -233,9 +235,14 @@ class _VersionResult(BaseModel):
 
 
 async def enumerate_version(
-    ep: Endpoint, settings: ProbeSettings, version: str, upgrade: StartTls | None
+    ep: Endpoint,
+    settings: ProbeSettings,
+    version: str,
+    upgrade: StartTls | None,
+    weak_curves: bool = True,
 ) -> _VersionResult:
-    """Remove-and-repeat over the registry for ``version``, then the order check."""
+    """Remove-and-repeat over the registry for ``version``, then the order check and (with
+    ``weak_curves``, for the newest version up to TLS 1.2) one offer of weak curves alone."""
     tls13 = version == "TLSv1.3"
     groups = TLS13_GROUPS if tls13 else LEGACY_CURVES
     sni = sni_for(ep)
@@ -271,8 +278,12 @@ async def enumerate_version(
         seen.append(_seen(flight))
         remaining.remove(hello.cipher_suite)
     order: bool | None = None
-    if len(seen) >= 2 and complete:
-        ids = [int(s.id, 16) for s in seen]
+    ids = [int(s.id, 16) for s in seen]
+    if len(seen) >= 2 and complete and ids != sorted(ids, key=candidates(tls13).index):
+        # Each offer listed the suites in registry order; a server that skipped an earlier
+        # one it accepts later picks by its own order: no extra round needed to say so.
+        order = True
+    elif len(seen) >= 2 and complete:
         try:
             flight = await _round(ep, settings, offer(list(reversed(ids))), upgrade)
             pick = flight.hello.cipher_suite
@@ -281,7 +292,7 @@ async def enumerate_version(
             order = None
     weak_curve = None
     ecdhe = [int(s.id, 16) for s in seen if s.curve and (s.curve_bits or 0) >= 256]
-    if ecdhe and not tls13:  # does it also take a weak curve when offered nothing else?
+    if ecdhe and weak_curves and not tls13:  # a weak curve when offered nothing else?
         weak = [c for c in LEGACY_CURVES if GROUPS[c][1] < 256]
         try:
             flight = await _round(ep, settings, offer(ecdhe, weak), upgrade)
@@ -388,7 +399,12 @@ class CipherProbe(Probe[CipherObservation]):
             )
             first, fut = claim(key)
             if first:
-                jobs.append(EnumJob(self.kind, endpoint, variant, upgrade=up, owner=fut))
+                newest = variant == next((v for v in reversed(accepted) if v != "TLSv1.3"), None)
+                jobs.append(
+                    EnumJob(
+                        self.kind, endpoint, variant, upgrade=up, owner=fut, newest_legacy=newest
+                    )
+                )
             else:
                 jobs.append(EnumJob(self.kind, endpoint, variant, shared=fut))
         return tuple(jobs)
@@ -422,7 +438,9 @@ class CipherProbe(Probe[CipherObservation]):
             elif job.variant == "chain":
                 value = await verified_chain(ep, settings, job.upgrade)
             else:
-                value = await enumerate_version(ep, settings, job.variant, job.upgrade)
+                value = await enumerate_version(
+                    ep, settings, job.variant, job.upgrade, weak_curves=job.newest_legacy
+                )
         except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
             status, reason = classify(exc)
             return Attempt(job, status, reason, (f"*: {job.variant}: {reason}",))
