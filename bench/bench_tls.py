@@ -123,7 +123,9 @@ def testssl_flags(doc: dict[str, object]) -> set[str]:
             out.add("weak_dh")
     chain = text("cert_chain_of_trust").lower()
     if bad("cert_chain_of_trust"):
-        if "incomplete" in chain:
+        if "expired" in chain:
+            out.add("cert_expired")  # the leaf's expiry, reported as the chain's verdict
+        elif "incomplete" in chain:
             out.add("chain_incomplete")
         elif "self signed ca" in chain or "self-signed ca" in chain:
             out.add("chain_untrusted")
@@ -142,6 +144,18 @@ def testssl_flags(doc: dict[str, object]) -> set[str]:
     return out
 
 
+def testssl_aborted(doc: dict[str, object]) -> str | None:
+    """Why testssl.sh stopped before testing (Debian's build on OpenSSL 3 cannot connect to
+    the most legacy servers), or None."""
+    if doc.get("scanTime") == "Scan interrupted":
+        first = doc["scanResult"][0]  # type: ignore[index]
+        return str(first.get("finding", "scan interrupted"))
+    return None
+
+
+ABORTED: dict[str, str] = {}
+
+
 def run_testssl(c: Config, m: Matrix, work: Path) -> tuple[float, set[str]]:
     out = work / f"testssl-{c.name}.json"
     cmd = ["testssl", "--quiet", "--color", "0", "--warnings", "batch", "--nodns", "none",
@@ -152,8 +166,14 @@ def run_testssl(c: Config, m: Matrix, work: Path) -> tuple[float, set[str]]:
     subprocess.run([*cmd, f"127.0.0.1:{c.port}"], capture_output=True, timeout=900, cwd=work)
     took = time.monotonic() - start
     try:
-        return took, testssl_flags(json.loads(out.read_text()))
+        doc = json.loads(out.read_text())
+        why = testssl_aborted(doc)
+        if why:
+            ABORTED[c.name] = why
+            return took, set()
+        return took, testssl_flags(doc)
     except (OSError, ValueError, KeyError, IndexError):
+        ABORTED[c.name] = "no JSON written"
         return took, set()
 
 
@@ -305,11 +325,14 @@ def main() -> int:
             extra = flags - c.weaknesses
             return f"{len(flags & c.weaknesses)}/{len(c.weaknesses)}" + (f" +{','.join(sorted(extra))}" if extra else "")  # fmt: skip
 
-        say(f"| {c.name} | {c.server} {c.protocol} | {present} | {score(ours)} | {score(ts) if use_testssl else '-'} | {score(ss) if use_sslscan else '-'} | {p_t:.2f} | {ts_t:.1f} | {ss_t:.2f} |")  # fmt: skip
+        ts_cell = (score(ts) + (" (aborted)" if c.name in ABORTED else "")) if use_testssl else "-"
+        say(f"| {c.name} | {c.server} {c.protocol} | {present} | {score(ours)} | {ts_cell} | {score(ss) if use_sslscan else '-'} | {p_t:.2f} | {ts_t:.1f} | {ss_t:.2f} |")  # fmt: skip
     say()
     say(f"present weaknesses: {totals['present']} in {n} configurations ({sum(1 for r in rows if r[0].clean)} clean controls)")  # fmt: skip
     say(f"flagged: pathsec {totals['pathsec']}, testssl.sh {totals['testssl'] if use_testssl else '-'}, sslscan {totals['sslscan'] if use_sslscan else '-'}")  # fmt: skip
     say(f"flags where the matrix has no such weakness: pathsec {fps['pathsec']}, testssl.sh {fps['testssl'] if use_testssl else '-'}, sslscan {fps['sslscan'] if use_sslscan else '-'}")  # fmt: skip
+    for name, why in ABORTED.items():
+        say(f"testssl.sh stopped on {name}: {why}")
     clean_fp = [r[0].name for r in rows if r[0].clean and r[1]]
     say(f"pathsec flags on clean controls: {len(clean_fp)} {clean_fp or ''}")
     say(f"facts (suites up to TLS 1.2, pathsec vs sslscan): {len(facts)} mismatches" + ("" if use_sslscan else " (not checked)"))  # fmt: skip
