@@ -142,10 +142,11 @@ def test_follow_ups_run_after_the_follow_ups_they_plan_from() -> None:
     others = [p for p in PROBES if p.kind not in (ProbeKind.tls, ProbeKind.ntlm)]
     ordered = [*others, later_tls, NtlmProbe()]
     assert registry_problems(ordered) == []
-    assert _follow_up_layers(ordered) == [(ProbeKind.ntlm,), (ProbeKind.tls,)]
-    assert ((ProbeKind.tls, ProbeKind.ntlm),) == registry.FOLLOW_UPS  # today: one stage
+    assert _follow_up_layers(ordered) == [(ProbeKind.ntlm,), (ProbeKind.tls,), (ProbeKind.ciphers,)]
+    # today: TLS versions and NTLM, then the cipher enumeration, which plans from the versions
+    assert ((ProbeKind.tls, ProbeKind.ntlm), (ProbeKind.ciphers,)) == registry.FOLLOW_UPS
     cycle = registry_problems([*others, later_tls, later_ntlm])
-    assert cycle == ["follow-up probes wait for each other in a cycle: ntlm, tls"]
+    assert cycle == ["follow-up probes wait for each other in a cycle: ciphers, ntlm, tls"]
     wrong = type("Early", (SmtpProbe,), {"after": (ProbeKind.tls,)})()
     problems = registry_problems([*_without(ProbeKind.smtp), wrong])
     assert any("only follow-ups order follow-ups" in p for p in problems)

@@ -218,7 +218,7 @@ def test_fail_on_and_reference_profile(capsys):
         rc_ref, out, _ = cli(capsys, "-f", "json", "-t", target, "--fail-on", "high")
         rc_low, _, _ = cli(capsys, "-f", "json", "-t", target, "--fail-on", "info")
     ids = {f["id"] for f in json.loads(out)["findings"]}
-    assert "PS-SMTP-001" not in ids  # not part of the reference profile
+    assert "PS-SMTP-001" in ids  # plain text before TLS: every profile, medium in reference
     assert "PS-SMTP-002" in ids  # LOGIN (basic) outside NTLM/Kerberos
     assert rc_ref == 0 and rc_low == 1
 

@@ -16,7 +16,7 @@ from pathsec.audit.profiles import load_profile
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: Which README table lists the checks of which area modules; every other area goes last.
-BLOCKS = {"mail": ("tcp", "tls", "mail", "ntlm"), "network": ()}
+BLOCKS = {"mail": ("tcp", "tls", "ciphers", "mail", "ntlm"), "network": ()}
 _BLOCK = re.compile(r"(<!-- findings:(\w+) [^>]*-->\n)(.*?)(<!-- /findings:\2 -->)", re.S)
 
 

@@ -151,8 +151,8 @@ CASES: dict[str, Bad] = {
     ),
     "profile: unknown field": Bad(
         ("audit", "-t", "127.0.0.1:25", "--profile", "{tmp}/p.yaml"),
-        r"p\.yaml:\d+: min_dh_bits: unknown field|p\.yaml:\d+: min_dh_bits: ",
-        {"p.yaml": HARDENED + "min_dh_bits: 2048\n"},
+        r"p\.yaml:\d+: min_dsa_bits: unknown field|p\.yaml:\d+: min_dsa_bits: ",
+        {"p.yaml": HARDENED + "min_dsa_bits: 2048\n"},
     ),
     "profile: RSA bits out of range": Bad(
         ("audit", "-t", "127.0.0.1:25", "--profile", "{tmp}/p.yaml"),

@@ -43,11 +43,12 @@ def client_tls(version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    if version is not None:
-        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ctx.minimum_version = version
+    # the lab speaks as Windows 2008 does: TLS 1.0, AES-CBC-SHA (security level 0)
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = version or ssl.TLSVersion.TLSv1
+        if version is not None:
             ctx.maximum_version = version
     return ctx
 

@@ -10,13 +10,13 @@ import httpx
 import pytest
 from cryptography import x509
 
-from lab.labkit import EX2007_NTLM, NEGOTIATE, RunningLab, decode_challenge
+from lab.labkit import EX2007_NTLM, NEGOTIATE, RunningLab, client_tls, decode_challenge
 
 BUILD = "8.3.83.6"  # Exchange 2007 SP3, §8
 
 
 def _client() -> httpx.Client:
-    return httpx.Client(verify=False, timeout=5.0)
+    return httpx.Client(verify=client_tls(), timeout=5.0)
 
 
 def _url(lab: RunningLab, path: str, service: str = "https") -> str:
@@ -127,6 +127,8 @@ def test_https_certificate_verifies_against_itself(lab_default: RunningLab) -> N
     """TLS works with the generated certificate: trust it as a CA and check the name."""
     cert_path = lab_default.lab.certs["EX2007"].cert
     ctx = ssl.create_default_context(cafile=str(cert_path))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1  # Windows 2008 SChannel: TLS 1.0 only
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     e = lab_default.ep("EX2007", "https")
 
     with (
@@ -134,7 +136,7 @@ def test_https_certificate_verifies_against_itself(lab_default: RunningLab) -> N
         ctx.wrap_socket(raw, server_hostname="ex2007.contoso.local") as tls,
     ):
         der = tls.getpeercert(binary_form=True)
-        assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        assert tls.version() == "TLSv1"
     assert der is not None
     cert = x509.load_der_x509_certificate(der)
     assert cert.not_valid_after_utc > dt.datetime.now(dt.UTC)
@@ -145,7 +147,7 @@ def test_empty_host_leaks_the_server_address(lab_default: RunningLab) -> None:
     e = lab_default.ep("EX2007", "https")
     with (
         socket.create_connection((e.address, e.port), timeout=5) as raw,
-        ssl._create_unverified_context().wrap_socket(raw) as tls,
+        client_tls().wrap_socket(raw) as tls,
     ):
         tls.sendall(b"GET /Autodiscover/Autodiscover.xml HTTP/1.0\r\n\r\n")
         data = b""

@@ -104,7 +104,7 @@ def test_up_then_down_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_bad_profile_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["lab", "up", "--profile", "nonesuch", "--state-dir", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "pathsec: error: --profile: 'nonesuch': not default, hardened, misconfigured nor a file"
+        "pathsec: error: --profile: 'nonesuch': not default, hardened, misconfigured, windows2003 nor a file"
     ]
     assert not (tmp_path / "lab.pid").exists()
 

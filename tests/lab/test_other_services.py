@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import ssl
 
 import dns.message
 import dns.query
@@ -55,7 +56,11 @@ def test_sip_options_200_with_um_server_header(lab_default: RunningLab) -> None:
 
 def _root_dse(lab: RunningLab, server: str, service: str) -> ldap3.Server:
     e = lab.ep(server, service)
-    srv = ldap3.Server(e.address, port=e.port, use_ssl=service == "adams", get_info=ldap3.ALL)
+    # Windows 2008 SChannel: TLS 1.0 with AES-CBC-SHA (ldap3's own context stops at TLS 1.2)
+    tls = ldap3.Tls(validate=ssl.CERT_NONE, version=ssl.PROTOCOL_TLSv1, ciphers="ALL:@SECLEVEL=0")
+    srv = ldap3.Server(
+        e.address, port=e.port, use_ssl=service == "adams", tls=tls, get_info=ldap3.ALL
+    )
     conn = ldap3.Connection(srv, auto_bind=True, receive_timeout=5)
     assert not conn.search("DC=contoso,DC=local", "(objectClass=user)")
     assert conn.result["result"] == 1  # operationsError: a bind is needed, as on AD

@@ -71,7 +71,7 @@ def _imap_caps(lab: RunningLab) -> str:
 def _get(lab: RunningLab, service: str, path: str) -> httpx.Response:
     e = lab.ep("EX2007", service)
     scheme = "https" if service == "https" else "http"
-    with httpx.Client(verify=False, timeout=5) as c:
+    with httpx.Client(verify=client_tls(), timeout=5) as c:
         return c.get(f"{scheme}://{e.address}:{e.port}{path}")
 
 
@@ -106,9 +106,27 @@ def mis_002(lab: RunningLab) -> None:
         c.close()
 
 
+def _negotiate(lab: RunningLab, server: str, service: str, cipher: str) -> str:
+    """The suite a client offering ``cipher`` alone gets (SSLError: the server refuses it)."""
+    e = lab.ep(server, service)
+    ctx = client_tls()
+    ctx.set_ciphers(f"{cipher}:@SECLEVEL=0")
+    with (
+        socket.create_connection((e.address, e.port), timeout=5) as raw,
+        ctx.wrap_socket(raw) as tls,
+    ):
+        got = tls.cipher()
+    assert got is not None
+    return got[0]
+
+
 def mis_003(lab: RunningLab) -> None:
     for server, service in (("EX2007", "https"), ("EX2007", "imaps"), ("UM01", "sips")):
-        assert _tls10(lab, server, service) == "TLSv1"
+        assert _negotiate(lab, server, service, "NULL-SHA") == "NULL-SHA"
+
+
+def mis_008(lab: RunningLab) -> None:
+    assert _negotiate(lab, "EX2007", "https", "DHE-RSA-AES128-SHA") == "DHE-RSA-AES128-SHA"
 
 
 def mis_004(lab: RunningLab) -> None:
@@ -141,6 +159,7 @@ MISCONFIGURED: dict[str, Callable[[RunningLab], None]] = {
     "LAB-MIS-005": mis_005,
     "LAB-MIS-006": mis_006,
     "LAB-MIS-007": mis_007,
+    "LAB-MIS-008": mis_008,
 }
 
 
@@ -211,6 +230,20 @@ def test_hardened_refuses_tls10(lab_hardened: RunningLab) -> None:
         _tls10(lab_hardened, "EX2007", "https")
 
 
+def test_default_speaks_like_windows_2008_schannel(lab_default: RunningLab) -> None:
+    """TLS 1.0 only, AES-CBC with RSA and ECDHE key exchange, the server's order (RSA first)."""
+    assert _tls10(lab_default, "EX2007", "https") == "TLSv1"
+    e = lab_default.ep("EX2007", "https")
+    with (
+        socket.create_connection((e.address, e.port), timeout=5) as raw,
+        client_tls().wrap_socket(raw) as tls,
+    ):
+        assert tls.version() == "TLSv1" and tls.cipher()[0] == "AES128-SHA"  # type: ignore[index]
+    assert _negotiate(lab_default, "EX2007", "https", "ECDHE-RSA-AES256-SHA")
+    with pytest.raises(ssl.SSLError):
+        _negotiate(lab_default, "EX2007", "https", "ECDHE-RSA-AES128-GCM-SHA256")
+
+
 def test_default_smtp_unchanged_in_other_profiles(
     lab_default: RunningLab, lab_misconfigured: RunningLab, lab_hardened: RunningLab
 ) -> None:
@@ -235,7 +268,9 @@ def test_deployment_file_is_valid(name: str) -> None:
 
 
 def test_unknown_profile_is_input_error() -> None:
-    with pytest.raises(InputError, match="not default, hardened, misconfigured nor a file"):
+    with pytest.raises(
+        InputError, match="not default, hardened, misconfigured, windows2003 nor a file"
+    ):
         load_profile("nonesuch")
 
 
@@ -246,7 +281,7 @@ def test_bad_profile_file_names_its_line(tmp_path) -> None:  # type: ignore[no-u
         / "profiles"
         / "default.yaml"
     ).read_text()
-    bad.write_text(text.replace("tls_min_version: TLSv1.2", "tls_min_version: SSLv3"))
+    bad.write_text(text.replace("tls_min_version: TLSv1\n", "tls_min_version: SSLv3\n"))
     with pytest.raises(InputError) as exc:
         load_profile(str(bad))
     line = next(i for i, x in enumerate(bad.read_text().splitlines(), 1) if "SSLv3" in x)

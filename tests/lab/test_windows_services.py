@@ -32,7 +32,7 @@ from pyasn1.codec.ber import decoder as ber_decoder
 from pyasn1.codec.ber import encoder as ber_encoder
 from pyasn1.codec.der import decoder
 
-from lab.labkit import RunningLab
+from lab.labkit import RunningLab, client_tls
 from lab.test_other_services import _as_req, _sip_options
 from pathsec.lab.rpc import DC_INTERFACES, EXCHANGE_INTERFACES, NDR, dynamic_range
 from pathsec.probes.interface import AppProtocol, ProbeSettings, Status
@@ -244,7 +244,7 @@ def test_um_web_service_is_served_by_the_client_access_server(lab_default: Runni
     """/UnifiedMessaging/Service.asmx lives on the CAS (Get-UMVirtualDirectory), not on UM01."""
     e = lab_default.ep("EX2007", "https")
     plain = lab_default.ep("EX2007", "http")
-    with httpx.Client(verify=False, timeout=5) as c:
+    with httpx.Client(verify=client_tls(), timeout=5) as c:
         r = c.get(f"https://{e.address}:{e.port}/UnifiedMessaging/Service.asmx")
         clear = c.get(f"http://{plain.address}:{plain.port}/UnifiedMessaging/Service.asmx")
     assert r.status_code == 401

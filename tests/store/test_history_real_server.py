@@ -103,8 +103,9 @@ def test_diff_reports_exactly_the_configuration_change(
             ],
         }
     ]
-    # The mechanisms are outside what the path supports: one new finding, nothing fixed.
-    assert [f["id"] for f in d["new_findings"]] == ["PS-SMTP-002"]
+    # Plain-text mechanisms before TLS (flagged under every profile) and outside what the path
+    # supports: two new findings, nothing fixed.
+    assert [f["id"] for f in d["new_findings"]] == ["PS-SMTP-001", "PS-SMTP-002"]
     assert d["fixed_findings"] == []
     # Findings that stay but whose evidence now shows the new mechanisms.
     changed = {c["after"]["id"]: c for c in d["changed_findings"]}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pathsec.audit.models import Target
-from pathsec.audit.targets import parse_target, read_targets_file
+from pathsec.audit.targets import parse_target, read_targets_file, with_path
 from pathsec.errors import InputError, InputProblem
 
 if TYPE_CHECKING:
@@ -34,16 +34,20 @@ def assemble(
     from_zone: str | None = None,
     ad_domain: str | None = None,
     where: str = "pathsec audit",
+    path_id: str | None = None,
 ) -> AuditTargets:
     """Ad-hoc targets (``HOST[:PORT][/PROTO]`` strings, then a targets file) followed by every
     planned flow of ``deployment`` (a deployment YAML or a plan JSON), audited from
-    ``from_zone``; ``ad_domain`` is the AD domain of the DNS and Kerberos checks.
+    ``from_zone``; ``ad_domain`` is the AD domain of the DNS and Kerberos checks;
+    ``path_id`` grades every ad-hoc target against that catalog path (``--path``).
 
     Bad input raises :class:`~pathsec.errors.InputError` naming ``where``, the file and line.
     """
     out: list[Target] = [parse_target(t) for t in targets]
     if targets_file is not None:
         out += read_targets_file(targets_file)
+    if path_id is not None:
+        out = [with_path(t, path_id) for t in out]
     if ad_domain is not None:
         out = [t.model_copy(update={"domain": ad_domain}) for t in out]
     plan: Plan | None = None

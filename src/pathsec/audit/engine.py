@@ -34,6 +34,7 @@ from pathsec.probes.interface import (
     Status,
 )
 from pathsec.probes.runtime import ConnectRecord, record_connect
+from pathsec.probes.shared import shared_work
 from pathsec.probes.tcp import TcpObservation, from_connect
 from pathsec.probes.text import clean_text
 
@@ -245,7 +246,8 @@ class Engine:
 
         # Synchronous clients (ldap3, impacket) get a thread for every connection slot, so
         # none waits for a thread with its timeout running (probes.blocking).
-        with sync_pool(self.limits.concurrency):
+        # Work that belongs to a server port (cipher suites, chain) is done once per run.
+        with sync_pool(self.limits.concurrency), shared_work():
             async with asyncio.TaskGroup() as tg:
                 for i, target in enumerate(targets):
                     await admit.acquire()

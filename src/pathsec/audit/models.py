@@ -51,6 +51,11 @@ class Expectations(_Frozen):
     encryption_by_default: bool | Literal["conditional"]
     default_auth: tuple[Word, ...]
     supported_auth: tuple[Word, ...]
+    assumed: bool = Field(
+        default=False,
+        description="The path was assumed from the port of an ad-hoc target (no --path): its "
+        "authentication rows apply only where the endpoint shows Exchange's or AD's markers.",
+    )
 
 
 class Target(_Frozen):

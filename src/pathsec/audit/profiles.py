@@ -26,6 +26,7 @@ class Profile(BaseModel):
     min_tls_version: Literal["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"] = "TLSv1.0"
     min_rsa_bits: int = Field(default=1024, ge=512, le=16384)
     min_ec_bits: int = Field(default=160, ge=128, le=1024)
+    min_dh_bits: int = Field(default=1024, ge=512, le=16384)
     weak_signature_hashes: tuple[str, ...] = ("md5", "sha1")
     checks: dict[str, FindingSeverity] = Field(min_length=1)
 

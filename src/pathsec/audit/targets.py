@@ -20,8 +20,11 @@ _TARGET = re.compile(
 )
 
 
-def expectations_for(path_id: str, catalog: Catalog | None = None) -> Expectations | None:
-    """What the reference says about ``path_id`` (None when the catalog has no such path)."""
+def expectations_for(
+    path_id: str, catalog: Catalog | None = None, assumed: bool = False
+) -> Expectations | None:
+    """What the reference says about ``path_id`` (None when the catalog has no such path);
+    ``assumed``: the path was inferred from a bare target's port."""
     cat = catalog or load_builtin()
     for p in cat.paths:
         if p.id == path_id:
@@ -30,6 +33,7 @@ def expectations_for(path_id: str, catalog: Catalog | None = None) -> Expectatio
                 encryption_by_default=p.encryption.by_default,
                 default_auth=tuple(a.value for a in p.default_auth),
                 supported_auth=tuple(a.value for a in p.supported_auth),
+                assumed=assumed,
             )
     return None
 
@@ -82,8 +86,21 @@ def parse_target(
         port=port,
         protocol=proto,
         path_id=path_id,
-        expectations=expectations_for(path_id, catalog) if path_id else None,
+        expectations=expectations_for(path_id, catalog, assumed=True) if path_id else None,
     )
+
+
+def with_path(target: Target, path_id: str, where: str = "--path") -> Target:
+    """``target`` graded against the catalog path ``path_id`` (named by the user, so the
+    path's authentication rows apply whatever the server shows); bad ids raise."""
+    exp = expectations_for(path_id)
+    if exp is None:
+        raise InputError(
+            InputProblem(
+                where, None, None, f"unknown catalog path {path_id!r} (see: pathsec catalog)"
+            )
+        )
+    return target.model_copy(update={"path_id": path_id, "expectations": exp})
 
 
 def read_targets_file(path: Path, catalog: Catalog | None = None) -> list[Target]:

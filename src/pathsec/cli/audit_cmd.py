@@ -5,8 +5,10 @@ Options in, library calls (:mod:`pathsec.audit`), one report writer out; nothing
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +39,13 @@ from pathsec.exitcodes import ExitCode
 from pathsec.ident import DomainName, check_option
 from pathsec.quoting import terminal
 from pathsec.report import ReportFormat, ReportInput, render
+
+
+class TlsDepth(StrEnum):
+    """How deep the TLS audit goes (``--tls``)."""
+
+    full = "full"
+    quick = "quick"
 
 
 def _store(result: AuditResult, db: str | None) -> None:
@@ -153,6 +162,26 @@ def audit_command(
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not keep this run in the history.")
     ] = False,
+    tls: Annotated[
+        TlsDepth,
+        typer.Option(
+            "--tls",
+            help="full: also cipher suites, key exchange and chain; quick: versions and "
+            "certificate only.",
+        ),
+    ] = TlsDepth.full,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option("--ca-file", help="PEM roots trusted for chain checks, beside the system's."),
+    ] = None,
+    path_id: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            help="Grade -t/--targets-file targets against this catalog path (its "
+            "authentication rows then apply whatever the server is).",
+        ),
+    ] = None,
 ) -> None:
     """Probe mail, web, directory, Kerberos, DNS, RPC, SMB and SIP endpoints; report findings."""
     if (from_zone is not None or dry_run) and deployment is None:
@@ -171,9 +200,16 @@ def audit_command(
     settings, limits = probe_config(
         timeout, concurrency, per_host, max_rate, source_address, ntlm_info
     )
+    if ca_file is not None and not ca_file.is_file():
+        raise InputError(InputProblem(str(ca_file), None, "--ca-file", "no such file"))
+    settings = dataclasses.replace(
+        settings,
+        tls_depth=tls.value,
+        ca_file=str(ca_file) if ca_file is not None else None,
+    )
     if ad_domain is not None:
         ad_domain = check_option(DomainName, ad_domain, "--ad-domain")
-    work = assemble(target or [], targets_file, deployment, from_zone, ad_domain)
+    work = assemble(target or [], targets_file, deployment, from_zone, ad_domain, path_id=path_id)
     observer = RichObserver() if (not quiet and sys.stderr.isatty()) else None
     result, stopped = audit_or_stop(work.targets, prof, settings, limits, observer)
     if stopped is not None and observer is not None:

@@ -73,7 +73,9 @@ def demo_command(
     ] = Path("pathsec-demo"),
     profile: Annotated[
         str,
-        typer.Option("--profile", help="Lab profile: default, hardened or misconfigured."),
+        typer.Option(
+            "--profile", help="Lab profile: default, hardened, misconfigured or windows2003."
+        ),
     ] = "misconfigured",
     audit_profile: Annotated[
         str, typer.Option("--audit-profile", help="Audit profile: reference, hardened or a file.")

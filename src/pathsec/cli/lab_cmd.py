@@ -39,7 +39,10 @@ def _print_endpoints(state_dir: Path) -> None:
 @app.command("up")
 def up(
     profile: Annotated[
-        str, typer.Option("--profile", help="default, hardened, misconfigured, or a YAML file.")
+        str,
+        typer.Option(
+            "--profile", help="default, hardened, misconfigured, windows2003, or a YAML file."
+        ),
     ] = "default",
     state_dir: StateDir = None,
     foreground: Annotated[

@@ -7,13 +7,15 @@ import datetime as dt
 import os
 import socket
 import ssl
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from spnego._ntlm_raw import messages as ntlm
 
 from pathsec.lab.certs import CertFiles
-from pathsec.lab.profiles import LabProfile, LabServer, Service
+from pathsec.lab.profiles import LabProfile, LabServer, LabTls, Service
 
 #: NEGOTIATE flags Windows Server 2008 answers with in a CHALLENGE (unicode, target
 #: info, version, NTLM, extended session security, 128/56-bit, target type domain).
@@ -84,9 +86,64 @@ class Unit:
         self.conns.discard(writer.transport)
 
 
-def server_tls_context(files: CertFiles, min_version: str) -> ssl.SSLContext:
-    """A server TLS context with the server's certificate and the profile's TLS floor."""
+#: RFC 2409 group 2 (1024 bits) and RFC 3526 group 14 (2048 bits), generator 2: the DH
+#: groups of DHE suites (Windows before 2016 used 1024-bit groups).
+_MODP = {
+    1024: "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
+    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0B"
+    "FF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+    2048: "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
+    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0B"
+    "FF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55"
+    "D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C"
+    "08CA18217C32905E462E36CE3BE39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718"
+    "3995497CEA956AE515D2261898FA051015728E5A8AACAA68FFFFFFFFFFFFFFFF",
+}
+
+
+def _dh_file(directory: Path, bits: int) -> Path:
+    """A DH parameters file of the well-known group of ``bits`` (written once)."""
+    path = directory / f"dh{bits}.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import dh
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cryptography deprecates finite-field DH
+            params = dh.DHParameterNumbers(int(_MODP[bits], 16), 2).parameters()
+        path.write_bytes(
+            params.parameter_bytes(serialization.Encoding.PEM, serialization.ParameterFormat.PKCS3)
+        )
+    return path
+
+
+_VERSIONS = {
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def server_tls_context(
+    files: CertFiles, min_version: str, tls: LabTls | None = None
+) -> ssl.SSLContext:
+    """A server TLS context with the server's certificate, the profile's TLS floor and, when
+    the profile says, its SChannel-like versions, suites and order."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if tls is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = _VERSIONS[min_version]
+            ctx.maximum_version = _VERSIONS[tls.max_version]
+        ctx.set_ciphers(f"{tls.ciphers}:@SECLEVEL=0")
+        if tls.server_preference:
+            ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+        if tls.dh_bits is not None:
+            ctx.load_dh_params(str(_dh_file(files.cert.parent, tls.dh_bits)))
+        ctx.set_ecdh_curve("prime256v1")  # SChannel's P-256 (no X25519 before 2016)
+        ctx.load_cert_chain(files.cert, files.key)
+        return ctx
     if min_version in ("TLSv1", "TLSv1.1"):
         # OpenSSL 3 refuses TLS 1.0/1.1 above security level 0; the profile asks for it.
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")

@@ -207,7 +207,9 @@ class Lab:
 
     async def _start_unit(self, server: LabServer, service: Service) -> Endpoint:
         ident = Identity.of(self.profile, server)
-        tls = server_tls_context(self.certs[server.name], self.profile.tls_min_version)
+        tls = server_tls_context(
+            self.certs[server.name], self.profile.tls_min_version, self.profile.tls
+        )
         unit = Unit(
             self.profile,
             server,

@@ -105,7 +105,9 @@ class Site:
 
     def _base(self, status: int, aspnet: bool = True) -> Response:
         r = Response(status, [("Cache-Control", "private")])
-        r.headers.append(("Server", "Microsoft-IIS/7.0"))
+        # IIS 6.0 on Windows Server 2003 (5.2), IIS 7.0 on 2008 (windows-platforms.md)
+        iis = "6.0" if self.unit.profile.windows_version.startswith("5.") else "7.0"
+        r.headers.append(("Server", f"Microsoft-IIS/{iis}"))
         if aspnet:
             r.headers.append(("X-AspNet-Version", ASPNET_VERSION))
             r.headers.append(("X-OWA-Version", self.unit.identity.exchange_build))

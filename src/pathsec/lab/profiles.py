@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pathsec.errors import InputError, InputProblem
 from pathsec.yamlfile import load_yaml_file, validate_located
 
-BUILTIN_PROFILES = ("default", "hardened", "misconfigured")
+BUILTIN_PROFILES = ("default", "hardened", "misconfigured", "windows2003")
 
 
 class _Frozen(BaseModel):
@@ -159,6 +159,26 @@ class Deviation(_Frozen):
     )
 
 
+class LabTls(_Frozen):
+    """How the lab's TLS speaks: the Windows SChannel it stands for, as far as the local
+    OpenSSL can serve it (``cannot_emulate`` says what it cannot)."""
+
+    platform: str = Field(description="The SChannel emulated, e.g. Windows Server 2008.")
+    max_version: Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] = "TLSv1.3"
+    ciphers: str = Field(
+        default="DEFAULT", description="OpenSSL cipher list, in the server's order."
+    )
+    server_preference: bool = Field(
+        default=True, description="The server picks by its own order, as SChannel does."
+    )
+    dh_bits: Literal[1024, 2048] | None = Field(
+        default=None, description="DHE group: RFC 2409 group 2 (1024) or RFC 3526 group 14."
+    )
+    cannot_emulate: tuple[str, ...] = Field(
+        default=(), description="What the platform speaks that the local OpenSSL cannot serve."
+    )
+
+
 class LabProfile(_Frozen):
     """A whole lab profile."""
 
@@ -170,6 +190,7 @@ class LabProfile(_Frozen):
     exchange_build: str = Field(default="8.3.83.6", pattern=r"^8\.\d+\.\d+\.\d+$")
     windows_version: str = Field(default="6.0.6002", pattern=r"^\d+\.\d+\.\d+$")
     tls_min_version: Literal["TLSv1", "TLSv1.1", "TLSv1.2"] = "TLSv1.2"
+    tls: LabTls | None = None
     servers: tuple[LabServer, ...] = Field(min_length=1)
     smtp_default: SmtpConnector
     smtp_client: SmtpConnector

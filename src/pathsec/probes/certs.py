@@ -31,17 +31,34 @@ class LocalTlsUnsupported(Exception):
     """The local OpenSSL cannot offer this TLS version at all."""
 
 
+#: Every suite the local OpenSSL has, at security level 0 (RSA key exchange, CBC-SHA1, DHE
+#: with small groups, 1024-bit keys); anonymous and NULL suites last, so a server that
+#: follows the client's order still picks an authenticated, encrypting one.
+PERMISSIVE_CIPHERS = "ALL:COMPLEMENTOFALL:+aNULL:+eNULL:@SECLEVEL=0"
+#: SSL_OP_LEGACY_SERVER_CONNECT and SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION: OpenSSL 3
+#: refuses servers without RFC 5746's renegotiation_info (Windows 2003 before KB 980436).
+LEGACY_OPTIONS = 0x4 | 0x40000
+
+
 @cache
 def tls_context(version: str | None = None) -> ssl.SSLContext:
-    """The client context for ``version`` (None: any version the library allows), made once.
+    """The client context for ``version`` (None: every version from TLS 1.0 up), made once.
 
-    Certificates are not verified: the audit reports what the server shows, it does not
-    trust it. Old versions get ``@SECLEVEL=0`` so OpenSSL 3 can still offer them.
+    Permissive on purpose: whatever the server speaks, the session completes and its facts
+    are read; judging what was negotiated is the audit profile's job. Certificates are not
+    verified (the audit reports what the server shows, it does not trust it); TLS 1.0 and
+    up, every cipher suite the local OpenSSL has at ``@SECLEVEL=0``, legacy servers allowed.
+    Every TLS session a probe opens uses it (mail, HTTPS, LDAP, SIP).
     """
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    ctx.options |= LEGACY_OPTIONS
+    ctx.set_ciphers(PERMISSIVE_CIPHERS)
     if version is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
         return ctx
     pin = VERSIONS[version]
     if version == "SSLv3" and not getattr(ssl, "HAS_SSLv3", False):
@@ -54,7 +71,7 @@ def tls_context(version: str | None = None) -> ssl.SSLContext:
 
 
 def offer_versions(ctx: ssl.SSLContext, low: ssl.TLSVersion, high: ssl.TLSVersion) -> None:
-    """Let ``ctx`` speak ``low`` up to ``high``; below TLS 1.2 with every cipher suite.
+    """Let ``ctx`` speak ``low`` up to ``high``, with every cipher suite of the local OpenSSL.
 
     OpenSSL 3 offers TLS 1.0/1.1 only at ``@SECLEVEL=0`` (and Python warns that the
     versions are deprecated, which is the point of asking for them).
@@ -63,8 +80,7 @@ def offer_versions(ctx: ssl.SSLContext, low: ssl.TLSVersion, high: ssl.TLSVersio
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = low
         ctx.maximum_version = high
-    if low < ssl.TLSVersion.TLSv1_2:
-        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.set_ciphers(PERMISSIVE_CIPHERS)
 
 
 class CertificateFacts(BaseModel):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pathsec.probes.certs import tls_context
 from pathsec.probes.interface import (
     AppProtocol,
     Attempt,
@@ -98,6 +99,9 @@ class HttpResponse(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     body_bytes: int = 0
     body_truncated: bool = False
+    #: The Strict-Transport-Security header (HTTPS), and its max-age in seconds.
+    hsts: str | None = None
+    hsts_max_age: int | None = None
 
 
 class HttpNtlm(BaseModel):
@@ -119,6 +123,17 @@ class HttpObservation(Observation):
     responses: tuple[HttpResponse, ...] = ()
     failed: dict[str, str] = Field(default_factory=dict)
     ntlm: tuple[HttpNtlm, ...] = ()
+
+    def identifies_microsoft(self) -> bool:
+        """IIS or Exchange response headers (Server: Microsoft-IIS, X-OWA-Version,
+        X-FEServer, X-AspNet-Version) or OWA's forms logon."""
+        for r in self.responses:
+            h = r.headers
+            if "x-owa-version" in h or "x-feserver" in h or "x-aspnet-version" in h:
+                return True
+            if h.get("server", "").startswith("Microsoft-IIS") or r.forms_logon:
+                return True
+        return False
 
     @property
     def auth_schemes(self) -> tuple[str, ...]:
@@ -217,8 +232,9 @@ class HttpProbe(Probe[HttpObservation]):
                 headers["Authorization"] = (
                     "Negotiate " + base64.b64encode(spnego_negotiate()).decode()
                 )
+            # The permissive context: HTTP checks run whatever TLS the server speaks.
             transport = httpx.AsyncHTTPTransport(
-                verify=False, retries=0, local_address=settings.source_address
+                verify=tls_context(), retries=0, local_address=settings.source_address
             )
             timeout = httpx.Timeout(settings.timeout)
             url = _url(ep, path)
@@ -235,7 +251,12 @@ class HttpProbe(Probe[HttpObservation]):
                     "S", f"HTTP/{resp.http_version[5:]} {resp.status_code} {resp.reason_phrase}"
                 )
                 for k, v in resp.headers.multi_items():
-                    if k.lower() in ("www-authenticate", "location", *VERSION_HEADERS):
+                    if k.lower() in (
+                        "www-authenticate",
+                        "location",
+                        "strict-transport-security",
+                        *VERSION_HEADERS,
+                    ):
                         transcript.add("S", f"{k}: {v}")
                 got, truncated = 0, False
                 async for chunk in resp.aiter_raw():
@@ -283,6 +304,7 @@ class HttpProbe(Probe[HttpObservation]):
                 },
                 body_bytes=got,
                 body_truncated=truncated,
+                **_hsts(resp.headers.get("strict-transport-security")),
             )
 
         try:
@@ -330,6 +352,14 @@ class HttpProbe(Probe[HttpObservation]):
             if r.location is not None:
                 facts[f"http{r.path}.redirect_https"] = r.redirect_to_https
         return facts
+
+
+def _hsts(value: str | None) -> dict[str, str | int | None]:
+    """The HSTS header as kept (cleaned) and its max-age (None when absent or malformed)."""
+    if value is None:
+        return {}
+    m = re.search(r"(?:^|;)\s*max-age\s*=\s*\"?(\d{1,12})\"?", value, re.I)
+    return {"hsts": clean_text(value, 160), "hsts_max_age": int(m.group(1)) if m else None}
 
 
 def _http_failure(exc: httpx.HTTPError) -> tuple[Status, str]:

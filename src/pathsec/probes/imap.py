@@ -90,6 +90,11 @@ class ImapObservation(StartTlsObservation):
     """What the IMAP endpoint offered before and after TLS."""
 
     greeting: str | None = None
+
+    def identifies_microsoft(self) -> bool:
+        """Exchange's IMAP4 greeting."""
+        return "Microsoft Exchange" in (self.greeting or "")
+
     implicit_tls: bool = False
     caps_before: ImapCaps | None = None
     starttls_offered: bool = False

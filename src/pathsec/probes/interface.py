@@ -62,6 +62,7 @@ class ProbeKind(StrEnum):
     smb = "smb"
     sip = "sip"
     udp = "udp"
+    ciphers = "ciphers"
 
 
 class AppProtocol(StrEnum):
@@ -187,6 +188,11 @@ class Observation(BaseModel):
         """Why an in-band TLS upgrade (STARTTLS and the like) failed, if one did."""
         return None
 
+    def identifies_microsoft(self) -> bool:
+        """True when what the server said marks it as the product the reference describes:
+        Exchange (banners, EHLO keywords, IIS/OWA headers) or Active Directory."""
+        return False
+
 
 class StartTlsObservation(Observation):
     """An observation of a line protocol that offers TLS in-band and advertises its logins.
@@ -255,6 +261,11 @@ class ProbeSettings:
     max_line_bytes: int = MAX_LINE_BYTES
     max_reply_lines: int = MAX_REPLY_LINES
     max_reply_bytes: int = MAX_REPLY_BYTES
+    #: ``full``: enumerate cipher suites, key exchange and chain (the ``ciphers`` probe);
+    #: ``quick``: TLS versions and the certificate only.
+    tls_depth: Literal["full", "quick"] = "full"
+    #: Further trusted roots for chain validation (PEM), beside the system trust store.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel, ConfigDict
 
 from pathsec.probes.blocking import run_blocking
-from pathsec.probes.certs import TlsSession, describe_session
+from pathsec.probes.certs import TlsSession, describe_session, tls_context
 from pathsec.probes.interface import (
     AppProtocol,
     Attempt,
@@ -101,6 +101,10 @@ class LdapObservation(Observation):
         caps = self.root_dse.capabilities if self.root_dse else ()
         return any(c.endswith((".800", ".1851")) for c in caps)
 
+    def identifies_microsoft(self) -> bool:
+        """Active Directory or AD LDS/ADAM (the directory of the reference's paths)."""
+        return self.active_directory
+
 
 def _values(entry: Mapping[str, Any], name: str) -> tuple[str, ...]:
     for key, vals in entry.items():
@@ -157,11 +161,28 @@ def _read(conn: ldap3.Connection, transcript: Transcript) -> dict[str, Any]:
     return decoded
 
 
+def _permissive_tls(ldap3: Any) -> Any:
+    """An ``ldap3.Tls`` that wraps sockets with pathsec's permissive context (LDAPS and
+    StartTLS complete whatever TLS the server speaks; ldap3's own context would stop at
+    Python's defaults: TLS 1.2, no RSA key exchange, no CBC-SHA1)."""
+
+    class PermissiveTls(ldap3.Tls):  # type: ignore[misc]
+        def wrap_socket(self, connection: Any, do_handshake: bool = False) -> None:
+            connection.socket = tls_context().wrap_socket(
+                connection.socket,
+                server_side=False,
+                do_handshake_on_connect=do_handshake,
+                server_hostname=self.sni,
+            )
+
+    return PermissiveTls(validate=ssl.CERT_NONE)
+
+
 def _probe_sync(ep: Endpoint, settings: ProbeSettings, transcript: Transcript) -> LdapObservation:
     import ldap3
     from ldap3.core.exceptions import LDAPException
 
-    tls = ldap3.Tls(validate=ssl.CERT_NONE, version=ssl.PROTOCOL_TLS_CLIENT)
+    tls = _permissive_tls(ldap3)
     server = ldap3.Server(
         ep.host,
         port=ep.port,

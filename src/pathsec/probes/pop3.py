@@ -73,6 +73,11 @@ class Pop3Observation(StartTlsObservation):
     """What the POP3 endpoint offered before and after TLS."""
 
     banner: str | None = None
+
+    def identifies_microsoft(self) -> bool:
+        """Exchange's POP3 banner."""
+        return "Microsoft Exchange" in (self.banner or "")
+
     implicit_tls: bool = False
     capa_before: Pop3Capa | None = None
     stls_offered: bool = False

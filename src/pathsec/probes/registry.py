@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pathsec.probes.ciphers import CipherProbe
 from pathsec.probes.dns import DnsProbe
 from pathsec.probes.http import HttpProbe
 from pathsec.probes.imap import ImapProbe
@@ -57,6 +58,7 @@ PROBES: tuple[Probe[Any], ...] = (
     SmbProbe(),
     SipProbe(),
     UdpProbe(),
+    CipherProbe(),
 )
 
 #: Protocols without a well-known port: a target must name the port.

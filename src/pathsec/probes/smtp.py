@@ -152,6 +152,10 @@ class SmtpObservation(StartTlsObservation):
     ehlo_after: EhloInfo | None = None
     exchange_markers: tuple[str, ...] = ()
 
+    def identifies_microsoft(self) -> bool:
+        """Exchange's EHLO keywords, or its banner (``Microsoft ESMTP MAIL Service``)."""
+        return bool(self.exchange_markers) or "Microsoft ESMTP MAIL Service" in (self.banner or "")
+
     def tls_offered(self) -> bool:
         """STARTTLS was in the EHLO reply."""
         return self.starttls_offered

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.probes.certs import (
+    LEGACY_OPTIONS,
     VERSIONS,
     LocalTlsUnsupported,
     TlsSession,
@@ -52,6 +53,9 @@ from pathsec.probes.runtime import Conn, classify, connect, sni_for
 from pathsec.probes.text import Transcript
 
 Verdict = Literal["accepted", "rejected", "unknown"]
+#: Every version pathsec judges, oldest first: SSL 2.0 and (where the local OpenSSL lacks
+#: it) SSL 3.0 by hand-built hellos, the others by OpenSSL's.
+ALL_VERSIONS = ("SSLv2", *VERSIONS)
 
 #: Bounds of one version probe's handshake (a long certificate chain is well below).
 MAX_HANDSHAKE_BYTES = 1024 * 1024
@@ -86,7 +90,7 @@ class TlsObservation(Observation):
     @property
     def accepted(self) -> tuple[str, ...]:
         """Versions the server accepted, oldest first."""
-        return tuple(v for v in VERSIONS if self.versions.get(v) == "accepted")
+        return tuple(v for v in ALL_VERSIONS if self.versions.get(v) == "accepted")
 
 
 def tls_available(endpoint: Endpoint, prior: Prior) -> bool:
@@ -116,11 +120,13 @@ class VersionJob(Job):
     span: tuple[str, ...] = ()
     #: The application probe's in-band upgrade, run before each handshake on a plain port.
     upgrade: StartTls | None = field(default=None, compare=False)
+    #: Not tried, and why (the verdict is ``unknown``).
+    skip: str | None = None
 
     @property
     def needs_connection(self) -> bool:
-        """A known version needs no handshake."""
-        return self.known is None
+        """A known or skipped version needs no handshake."""
+        return self.known is None and self.skip is None
 
 
 class VersionResults(BaseModel):
@@ -204,6 +210,7 @@ def _range_context(low: str, high: str) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    ctx.options |= LEGACY_OPTIONS
     offer_versions(ctx, VERSIONS[low], VERSIONS[high])
     return ctx
 
@@ -249,9 +256,13 @@ class TlsProbe(Probe[TlsObservation]):
             return ()
         up = prior.app if isinstance(prior.app, StartTls) and not endpoint.implicit_tls else None
         known = known_session(prior)
+        jobs: list[Job] = [VersionJob(self.kind, endpoint, "SSLv2", span=("SSLv2",), upgrade=up)]
+        if known is not None and known.version == "TLSv1.3":
+            jobs = [VersionJob(self.kind, endpoint, "SSLv2", span=("SSLv2",), skip=_NO_SSL2)]
         if known is None:
-            return tuple(
-                VersionJob(self.kind, endpoint, v, span=(v,), upgrade=up) for v in VERSIONS
+            return (
+                *jobs,
+                *(VersionJob(self.kind, endpoint, v, span=(v,), upgrade=up) for v in VERSIONS),
             )
         order = list(VERSIONS)
         legacy = [
@@ -259,7 +270,6 @@ class TlsProbe(Probe[TlsObservation]):
             for v in order[:_LEGACY_BELOW]
             if v != known.version and not isinstance(_context(v), str)
         ]
-        jobs: list[Job] = []
         for v in order:
             if v == known.version:
                 jobs.append(VersionJob(self.kind, endpoint, v, known=known, span=(v,)))
@@ -299,6 +309,11 @@ class TlsProbe(Probe[TlsObservation]):
 
         if isinstance(job, VersionJob) and job.known is not None:
             verdict(span[0], "accepted", "negotiated by the protocol probe's handshake", job.known)
+        elif isinstance(job, VersionJob) and job.skip is not None:
+            verdict(span[0], "unknown", job.skip)
+        elif span[0] in CRAFTED or (span[0] == "SSLv3" and isinstance(_context("SSLv3"), str)):
+            result, reason = await _crafted(ep, settings, transcript, span[0], up)
+            verdict(span[0], result, reason)
         elif len(span) == 1:
             ctx = _context(span[0])
             if isinstance(ctx, str):
@@ -353,7 +368,7 @@ class TlsProbe(Probe[TlsObservation]):
         versions: dict[str, Verdict] = {}
         reasons: dict[str, str] = {}
         session: TlsSession | None = None
-        for v in VERSIONS:
+        for v in ALL_VERSIONS:
             r = found.get(v)
             if r is None:
                 continue
@@ -431,6 +446,57 @@ async def _shake(
         if conn is not None:
             # Nothing more to say on this connection: drop it at once (no close_notify
             # round trip, no waiting for the peer), as a scanner's version probe does.
+            conn.abort()
+
+
+#: Versions only a hand-built hello can offer (SSL 3.0 too where OpenSSL lacks it).
+CRAFTED = ("SSLv2",)
+_NO_SSL2 = "not tried: no server that speaks TLS 1.3 speaks SSL 2.0"
+
+
+async def _crafted(
+    ep: Endpoint,
+    settings: ProbeSettings,
+    transcript: Transcript,
+    version: str,
+    upgrade: StartTls | None,
+) -> tuple[Verdict, str | None]:
+    """SSL 2.0 or 3.0 offered by a hand-built hello (the local OpenSSL has neither)."""
+    from pathsec.probes.flight import read_sslv2_server_hello, sslv2_client_hello
+    from pathsec.probes.hello import HelloOffer, client_hello
+    from pathsec.probes.suites import candidates
+
+    conn: Conn | None = None
+    sent = False
+    try:
+        conn = await connect(ep, settings, transcript)
+        if not ep.implicit_tls:
+            if upgrade is None:
+                return "unknown", "no STARTTLS dialogue for this protocol"
+            await upgrade.starttls(conn)
+        sent = True
+        async with conn.deadline():
+            if version == "SSLv2":
+                conn.write(sslv2_client_hello())
+                hello2 = await read_sslv2_server_hello(conn)
+                return "accepted", f"{len(hello2.ciphers)} SSL 2.0 cipher kinds"
+            conn.write(client_hello(HelloOffer("SSLv3", candidates(False))))
+            hello = await read_server_hello(conn)
+        if hello.version != version:
+            return "rejected", f"server answered {hello.version} to a {version} offer"
+        return "accepted", None
+    except TlsAlert as exc:
+        return "rejected", str(exc)
+    except ProtocolError as exc:
+        return ("rejected" if sent and version == "SSLv2" else "unknown"), str(exc)
+    except (ConnectionError, EOFError) as exc:
+        if not sent:
+            return "unknown", classify(exc)[1]
+        return "rejected", f"connection closed during handshake: {exc}"
+    except (OSError, TimeoutError) as exc:
+        return "unknown", classify(exc)[1]
+    finally:
+        if conn is not None:
             conn.abort()
 
 

@@ -64,7 +64,7 @@ def _schemes(h: HttpObservation) -> tuple[str, ...]:
 
 def outside_supported(ctx: Context) -> Evidence:
     """PS-HTTP-004: a scheme outside the path's supported authentication."""
-    exp, h = ctx.target.expectations, ctx.obs(HttpObservation)
+    exp, h = ctx.auth_rows(), ctx.obs(HttpObservation)
     if exp is None or h is None or h.status is not Status.ok:
         return []
     bad = [
@@ -82,7 +82,7 @@ def outside_supported(ctx: Context) -> Evidence:
 
 def default_missing(ctx: Context) -> Evidence:
     """PS-HTTP-005: none of the path's default authentication methods offered."""
-    exp, h = ctx.target.expectations, ctx.obs(HttpObservation)
+    exp, h = ctx.auth_rows(), ctx.obs(HttpObservation)
     if exp is None or h is None or h.status is not Status.ok or not exp.default_auth:
         return []
     if ctx.target.protocol is AppProtocol.http and any(r.redirect_to_https for r in h.responses):
@@ -119,10 +119,32 @@ def vdir_missing(ctx: Context) -> Evidence:
     h = ctx.obs(HttpObservation)
     if h is None or ctx.target.path_id is None:
         return []
+    exp = ctx.target.expectations
+    if exp is not None and exp.assumed and ctx.auth_rows() is None:
+        return []  # a bare target that is not IIS/Exchange: its paths are not Exchange's
     return [f"{r.path}: {r.status}" for r in h.responses if r.status == 404]
 
 
 _HTTP = only(ProbeKind.http)
+#: HSTS max-age below this (180 days) protects too briefly (RFC 6797 section 11.2 advice).
+HSTS_MIN_AGE = 180 * 86400
+
+
+def hsts_missing(ctx: Context) -> Evidence:
+    """PS-HTTP-008: HTTPS answers without Strict-Transport-Security, or with a short max-age."""
+    h = ctx.obs(HttpObservation)
+    if h is None or ctx.target.protocol is not AppProtocol.https or not h.responses:
+        return []
+    ages = [(r.path, r.hsts_max_age) for r in h.responses if r.hsts is not None]
+    if not ages:
+        paths = ", ".join(f"{r.path} {r.status}" for r in h.responses[:5])
+        return [f"no Strict-Transport-Security header on any response ({paths})"]
+    short = [(p, a) for p, a in ages if a is None or a < HSTS_MIN_AGE]
+    if len(short) < len(ages):
+        return []
+    return [f"{p}: Strict-Transport-Security max-age={a} (below {HSTS_MIN_AGE})" for p, a in short]
+
+
 CHECKS = (
     Check("PS-HTTP-001", basic_over_plain_http, _HTTP),
     Check("PS-HTTP-002", no_https_redirect, _HTTP),
@@ -131,4 +153,5 @@ CHECKS = (
     Check("PS-HTTP-005", default_missing, _HTTP),
     Check("PS-HTTP-006", ntlm_disclosure, _HTTP),
     Check("PS-HTTP-007", vdir_missing, _HTTP),
+    Check("PS-HTTP-008", hsts_missing, _HTTP),
 )

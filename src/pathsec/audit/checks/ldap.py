@@ -54,7 +54,7 @@ def identified(ctx: Context) -> Evidence:
 
 def no_kerberos(ctx: Context) -> Evidence:
     """PS-LDAP-005: the path defaults to Kerberos but no GSSAPI or GSS-SPNEGO is offered."""
-    lo, exp = ctx.obs(LdapObservation), ctx.target.expectations
+    lo, exp = ctx.obs(LdapObservation), ctx.auth_rows()
     if lo is None or lo.root_dse is None or exp is None or "kerberos" not in exp.default_auth:
         return []
     mechs = {m.upper() for m in lo.root_dse.sasl_mechanisms} | {

@@ -56,7 +56,7 @@ def plaintext_before_tls(ctx: Context) -> Evidence:
 
 def outside_supported(ctx: Context) -> Evidence:
     """PS-<area>-002: a login outside the path's supported authentication."""
-    exp = ctx.target.expectations
+    exp = ctx.auth_rows()
     if exp is None or not ctx.app_ok():
         return []
     offered = dict.fromkeys([*_offered(ctx, True), *_offered(ctx, False)])
@@ -75,7 +75,7 @@ def outside_supported(ctx: Context) -> Evidence:
 
 def default_missing(ctx: Context) -> Evidence:
     """PS-<area>-003: none of the path's default authentication methods offered."""
-    exp = ctx.target.expectations
+    exp = ctx.auth_rows()
     if exp is None or not ctx.app_ok():
         return []
     offered = {MECH_AUTH.get(m) for m in [*_offered(ctx, True), *_offered(ctx, False)]}

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from pathsec.audit.models import EndpointResult, Target
+from pathsec.audit.models import EndpointResult, Expectations, Target
 from pathsec.audit.profiles import Profile
 from pathsec.probes import registry
 from pathsec.probes.certs import TlsSession
@@ -47,6 +47,17 @@ class Context:
         """The application probe's observation."""
         kind = self.app_kind
         return self.result.observations.get(kind) if kind is not None else None
+
+    def auth_rows(self) -> Expectations | None:
+        """The expectations whose authentication rows grade this endpoint: those of a
+        planned flow or a path named with ``--path``; those a bare target's port suggests
+        only when the endpoint identifies itself as Exchange or Active Directory (a Postfix
+        on port 25 is not graded against Exchange's connectors)."""
+        exp = self.target.expectations
+        if exp is None or not exp.assumed:
+            return exp
+        app = self.app()
+        return exp if app is not None and app.identifies_microsoft() else None
 
     def app_ok(self) -> bool:
         """True when the application dialogue completed."""

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pathsec.audit.checks import (
+    ciphers,
     dns,
     http,
     kerberos,
@@ -33,7 +34,7 @@ from pathsec.probes.interface import AppProtocol, Observation, Status
 from pathsec.probes.text import clean_text
 
 #: The area modules; a new area is one module and one entry here.
-AREAS = (tcp, tls, mail, ntlm, http, ldap, kerberos, dns, rpc, smb, sip, zone)
+AREAS = (tcp, tls, ciphers, mail, ntlm, http, ldap, kerberos, dns, rpc, smb, sip, zone)
 
 #: Every check pathsec knows, by id. Ids are stable: never renumber, only add.
 CHECKS: Mapping[str, Check] = collect(c for area in AREAS for c in area.CHECKS)

@@ -47,7 +47,7 @@ def old_versions(ctx: Context) -> Evidence:
     return [
         f"{v} accepted (minimum {ctx.profile.min_tls_version})"
         for v in tls.accepted
-        if v != "SSLv3" and order.index(v) < floor
+        if v not in ("SSLv2", "SSLv3") and order.index(v) < floor
     ]
 
 
@@ -64,7 +64,7 @@ def no_modern(ctx: Context) -> Evidence:
         return []
     order = list(VERSIONS)
     floor = order.index(ctx.profile.min_tls_version)
-    if any(order.index(v) >= floor for v in tls.accepted):
+    if any(order.index(v) >= floor for v in tls.accepted if v in order):
         return []
     return [f"accepted: {', '.join(tls.accepted)}; none at or above {ctx.profile.min_tls_version}"]
 
