@@ -8,8 +8,11 @@ trip per accepted suite, plus the refusal. Each round reads the server's first f
 (:mod:`pathsec.probes.flight`): the DH group size or curve of an ephemeral key exchange,
 and, in the first round of the newest version up to TLS 1.2, the chain as sent and whether
 an OCSP response is stapled. TLS 1.3 rounds send an empty key_share, so the server answers
-with a HelloRetryRequest naming suite and group and computes nothing. One more round per
-version offers the accepted suites in reverse: the server's own order or the client's.
+with a HelloRetryRequest naming suite and group and computes nothing; each of them takes
+one suite and one group off the offer, so TLS 1.3's suites and groups come out of the same
+rounds. One more round per version offers the accepted suites in reverse, unless the
+choices already show the order: the server's own or the client's. A round's dialogue is
+not kept (:class:`~pathsec.probes.text.NullTranscript`): it is the same every time.
 
 Versions run concurrently (one job each); the rounds of a version follow each other. The
 work is a property of the server port: every endpoint of one run on the same host, port
@@ -57,7 +60,7 @@ from pathsec.probes.suites import (
     group_name,
     suite,
 )
-from pathsec.probes.text import Transcript
+from pathsec.probes.text import NullTranscript
 from pathsec.probes.tls import TlsObservation, tls_available
 
 #: Versions enumerated by hand-built ClientHellos (SSL 2.0 lists its ciphers in one hello).
@@ -153,8 +156,8 @@ def _group_id(name: str) -> int:
 
 @dataclass(frozen=True)
 class EnumJob(Job):
-    """The enumeration of one version (``variant``), or the verified handshake ``chain`` of a
-    TLS 1.3 only server, or the TLS 1.3 ``groups``.
+    """The enumeration of one version (``variant``; TLS 1.3's with its groups), or the
+    verified handshake ``chain`` of a TLS 1.3 only server.
 
     ``shared``: another endpoint's job does the work; this one waits for its result.
     """
@@ -176,7 +179,7 @@ class _Refused(Exception):
 
 
 async def _open(ep: Endpoint, settings: ProbeSettings, upgrade: StartTls | None) -> Conn:
-    conn = await connect(ep, settings, Transcript())
+    conn = await connect(ep, settings, NullTranscript())  # the rounds' dialogue is not kept
     try:
         if not ep.implicit_tls:
             if upgrade is None:
@@ -277,19 +280,7 @@ async def enumerate_version(
         first = first or flight
         seen.append(_seen(flight))
         remaining.remove(hello.cipher_suite)
-    order: bool | None = None
-    ids = [int(s.id, 16) for s in seen]
-    if len(seen) >= 2 and complete and ids != sorted(ids, key=candidates(tls13).index):
-        # Each offer listed the suites in registry order; a server that skipped an earlier
-        # one it accepts later picks by its own order: no extra round needed to say so.
-        order = True
-    elif len(seen) >= 2 and complete:
-        try:
-            flight = await _round(ep, settings, offer(list(reversed(ids))), upgrade)
-            pick = flight.hello.cipher_suite
-            order = True if pick == ids[0] else False if pick == ids[-1] else None
-        except (_Refused, OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError):
-            order = None
+    order = await _server_order(ep, settings, seen, complete, tls13, upgrade, offer)
     weak_curve = None
     ecdhe = [int(s.id, 16) for s in seen if s.curve and (s.curve_bits or 0) >= 256]
     if ecdhe and weak_curves and not tls13:  # a weak curve when offered nothing else?
@@ -323,27 +314,128 @@ async def enumerate_version(
     )
 
 
-async def enumerate_groups(
+async def enumerate_tls13(
     ep: Endpoint, settings: ProbeSettings, upgrade: StartTls | None
-) -> tuple[str, ...]:
-    """The TLS 1.3 groups the server takes, in its order (HelloRetryRequest rounds)."""
-    remaining = list(TLS13_GROUPS)
-    out: list[str] = []
-    suites = candidates(True)
-    for _ in range(len(TLS13_GROUPS)):
-        offer = HelloOffer("TLSv1.3", suites, tuple(remaining), sni_for(ep))
+) -> _VersionResult:
+    """TLS 1.3 suites and groups in the same rounds: a HelloRetryRequest names the suite and
+    the group the server picked, so each round takes one of each off what is offered, and
+    the longer list sets the number of rounds (10 groups and 3 suites: 11 rounds, not 15).
+    The server picks suite and group independently (RFC 8446 section 4.1.1), so each list
+    comes out in the same order as when enumerated alone."""
+    all_suites, all_groups = candidates(True), TLS13_GROUPS
+    suites, groups = list(all_suites), list(all_groups)
+    seen: list[SuiteSeen] = []
+    taken: list[str] = []
+    suites_open = groups_open = True
+    error: str | None = None
+    complete = True
+    sni = sni_for(ep)
+
+    def offer(s: Sequence[int], g: Sequence[int]) -> HelloOffer:
+        return HelloOffer("TLSv1.3", tuple(s), tuple(g), sni)
+
+    def take(flight: Flight, take_suite: bool, take_group: bool) -> str | None:
+        """Record what the round showed; an error text when the server broke the rules."""
+        nonlocal suites_open, groups_open
+        hello = flight.hello
+        if take_suite:
+            if hello.cipher_suite not in suites:
+                return f"server chose 0x{hello.cipher_suite:04X}, which was not offered"
+            seen.append(_seen(flight))
+            suites.remove(hello.cipher_suite)
+            suites_open = bool(suites)
+        if take_group:
+            g = hello.group
+            if g is None or g not in groups:
+                groups_open = False  # as the groups alone: the list ends here
+            else:
+                taken.append(group_name(g))
+                groups.remove(g)
+                groups_open = bool(groups)
+        return None
+
+    for _ in range(MAX_ROUNDS):
+        if not suites_open and not groups_open:
+            break
         try:
-            flight = await _round(ep, settings, offer, upgrade)
-        except (_Refused, OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError):
+            flight = await _round(
+                ep,
+                settings,
+                offer(suites if suites_open else all_suites, groups if groups_open else all_groups),
+                upgrade,
+            )
+        except _Refused:
+            if suites_open and groups_open:
+                # Both lists were cut: the groups left, with every suite, tell which ran out
+                # (servers take more groups than TLS 1.3 suites: this round usually finds
+                # one more group, so it is rarely spent on the question alone).
+                try:
+                    flight = await _round(ep, settings, offer(all_suites, groups), upgrade)
+                except _Refused:
+                    groups_open = False
+                    continue
+                except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
+                    error, complete = classify(exc)[1], False
+                    break
+                suites_open = False
+                if flight.hello.version != "TLSv1.3":
+                    break
+                error = take(flight, False, True)
+                if error is not None:
+                    complete = False
+                    break
+                continue
+            suites_open = groups_open = False
             break
-        g = flight.hello.group
-        if g is None or g not in remaining:
+        except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
+            error, complete = classify(exc)[1], False
             break
-        out.append(group_name(g))
-        remaining.remove(g)
-        if not remaining:
+        if flight.hello.version != "TLSv1.3":  # answered another version
+            if not seen:
+                error = f"server answered {flight.hello.version} to a TLSv1.3 offer"
             break
-    return tuple(out)
+        error = take(flight, suites_open, groups_open)
+        if error is not None:
+            complete = False
+            break
+    order = await _server_order(
+        ep, settings, seen, complete, True, upgrade, lambda s: offer(s, all_groups)
+    )
+    return _VersionResult(
+        suites=VersionSuites(
+            version="TLSv1.3",
+            suites=tuple(seen),
+            server_order=order,
+            complete=complete,
+            error=error,
+        ),
+        groups=tuple(taken),
+    )
+
+
+async def _server_order(
+    ep: Endpoint,
+    settings: ProbeSettings,
+    seen: Sequence[SuiteSeen],
+    complete: bool,
+    tls13: bool,
+    upgrade: StartTls | None,
+    offer: Any,
+) -> bool | None:
+    """Whether the server picks by its own order (None: fewer than two suites or unknown)."""
+    ids = [int(s.id, 16) for s in seen]
+    if len(seen) < 2 or not complete:
+        return None
+    if ids != sorted(ids, key=candidates(tls13).index):
+        # Each offer listed the suites in registry order; a server that skipped an earlier
+        # one it accepts later picks by its own order: no extra round needed to say so.
+        return True
+    try:
+        flight = await _round(ep, settings, offer(list(reversed(ids))), upgrade)
+    except (_Refused, OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError):
+        return None
+    pick = flight.hello.cipher_suite
+    return True if pick == ids[0] else False if pick == ids[-1] else None
 
 
 async def verified_chain(
@@ -383,10 +475,9 @@ class CipherProbe(Probe[CipherObservation]):
         up = prior.app if isinstance(prior.app, StartTls) and not endpoint.implicit_tls else None
         accepted = [v for v in ENUMERATED if tls.versions.get(v) == "accepted"]
         variants = list(accepted)
-        if "TLSv1.3" in accepted:
-            variants.append("groups")
-            if not any(v in accepted for v in ENUMERATED[:-1]):
-                variants.append("chain")
+        # (the TLS 1.3 job enumerates its groups too: enumerate_tls13)
+        if "TLSv1.3" in accepted and not any(v in accepted for v in ENUMERATED[:-1]):
+            variants.append("chain")
         jobs: list[Job] = []
         for variant in variants:
             key = (
@@ -430,13 +521,11 @@ class CipherProbe(Probe[CipherObservation]):
     async def _work(self, job: EnumJob, settings: ProbeSettings) -> Attempt:
         ep = job.endpoint
         try:
-            if job.variant == "groups":
-                groups = await enumerate_groups(ep, settings, job.upgrade)
-                value: BaseModel = _VersionResult(
-                    suites=VersionSuites(version="TLSv1.3"), groups=groups
-                )
-            elif job.variant == "chain":
+            value: BaseModel
+            if job.variant == "chain":
                 value = await verified_chain(ep, settings, job.upgrade)
+            elif job.variant == "TLSv1.3":
+                value = await enumerate_tls13(ep, settings, job.upgrade)
             else:
                 value = await enumerate_version(
                     ep, settings, job.variant, job.upgrade, weak_curves=job.newest_legacy
@@ -450,7 +539,6 @@ class CipherProbe(Probe[CipherObservation]):
         """Versions oldest first; the chain and stapling of the newest version up to TLS 1.2."""
         by_version: dict[str, _VersionResult] = {}
         chain: ChainFacts | None = None
-        groups: tuple[str, ...] = ()
         transcript: list[str] = []
         errors: list[str] = []
         for a in attempts:
@@ -458,10 +546,7 @@ class CipherProbe(Probe[CipherObservation]):
             if a.status is not Status.ok:
                 errors.append(f"{a.job.variant}: {a.reason}")
             if isinstance(a.value, _VersionResult):
-                if a.job.variant == "groups":
-                    groups = a.value.groups
-                else:
-                    by_version[a.job.variant] = a.value
+                by_version[a.job.variant] = a.value
             elif isinstance(a.value, ChainFacts):
                 chain = a.value
         order = [v for v in ENUMERATED if v in by_version]
@@ -470,8 +555,7 @@ class CipherProbe(Probe[CipherObservation]):
         if legacy:
             newest = by_version[legacy[-1]]
             stapled, chain = newest.stapled, newest.chain
-        if not groups and "TLSv1.3" in by_version:
-            groups = by_version["TLSv1.3"].groups
+        groups = by_version["TLSv1.3"].groups if "TLSv1.3" in by_version else ()
         shared = next(
             (line.split(SHARED_NOTE, 1)[1].strip() for line in transcript if SHARED_NOTE in line),
             None,

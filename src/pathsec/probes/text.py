@@ -51,3 +51,11 @@ class Transcript:
         if self.dropped:
             return (*self.lines, f"*: … {self.dropped} more lines not kept")
         return tuple(self.lines)
+
+
+class NullTranscript(Transcript):
+    """A transcript that keeps nothing: for connections whose dialogue is thrown away (the
+    cipher enumeration's rounds), so their lines are not cleaned and interned for nothing."""
+
+    def add(self, who: str, text: str) -> None:
+        """Keep nothing."""
