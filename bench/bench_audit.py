@@ -45,7 +45,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 HERE = Path(__file__).resolve().parent
 PORTS = (25, 587)
@@ -362,7 +362,7 @@ def worker_pathsec(
     profile = load_profile("reference")
     limits = Limits(concurrency=concurrency) if concurrency else Limits()
     t0, c0 = time.perf_counter(), time.process_time()
-    settings = ProbeSettings(tls_depth=tls) if tls else ProbeSettings()  # type: ignore[call-arg]
+    settings = ProbeSettings(tls_depth=cast(Any, tls)) if tls else ProbeSettings()
     result = audit(targets, profile, settings, limits)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = peak_rss_mb()  # the audit's own peak, before the report below is made
@@ -799,8 +799,8 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
 
 
 def scaling(sizes: Sequence[int], net: int, opts: Options) -> list[list[str]]:
-    """Each pathsec variant with a library run, once per size: whole process (store on) and
-    in-process; peak memory."""
+    """Each pathsec variant once per size: whole process (and in-process where it has a
+    library run); peak memory."""
     out: list[list[str]] = []
     for n in sizes:
         endpoints = layout(n, net)
@@ -808,16 +808,20 @@ def scaling(sizes: Sequence[int], net: int, opts: Options) -> list[list[str]]:
             work = Path(tmp)
             with servers(endpoints, work):
                 for v in opts.variants:
-                    if not v.library:
-                        continue
                     cli = run_cli(endpoints, work, v, opts.concurrency)
-                    lib = run_library(endpoints, work, opts.concurrency, v)
-                    print(
+                    line = (
                         f"[{n}] {cli.tool}: {cli.note}, {len(cli.seen)}/{n} with STARTTLS + "
-                        f"certificate, peak RSS {cli.rss_mb:.0f} MB; library: {lib.note}, "
-                        f"peak RSS of the audit alone {lib.rss_mb:.0f} MB"
+                        f"certificate, peak RSS {cli.rss_mb:.0f} MB"
                     )
-                    row = median_row([cli], [lib], cli.tool, handshakes=v.handshakes)
+                    lib: list[Run] = []
+                    if v.library:
+                        lib.append(run_library(endpoints, work, opts.concurrency, v))
+                        line += (
+                            f"; library: {lib[0].note}, peak RSS of the audit alone "
+                            f"{lib[0].rss_mb:.0f} MB"
+                        )
+                    print(line)
+                    row = median_row([cli], lib, cli.tool, handshakes=v.handshakes)
                     out.append(_row(row, None, None, None))
     return out
 
