@@ -99,6 +99,10 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--endpoints", default="200", help="comma-separated store sizes")
     args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_audit import ensure_bytecode
+
+    print(f"bench_startup: {ensure_bytecode()}")
     for argv in (["--version"], ["--help"], ["audit", "--help"]):
         print(_fmt("pathsec " + " ".join(argv), whole_process(argv, args.runs)))
     for n in (int(x) for x in args.endpoints.split(",") if x):
