@@ -899,7 +899,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--plan", action="store_true", help="also time plan + firewall (500 servers)")
     p.add_argument("--net", type=int, default=77, help="second octet of the 127.x addresses")
     p.add_argument("--concurrency", type=int, help="pathsec's global connection limit")
-    p.add_argument("--repeat", type=int, default=3, help="runs per tool; the median counts")
+    p.add_argument("--repeat", type=int, default=5, help="runs per tool; the median counts")
     p.add_argument(
         "--enum-repeat", type=int, default=3, help="runs of nmap with ssl-enum-ciphers (slow)"
     )
