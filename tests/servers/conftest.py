@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from servers.tls_matrix import free_port as free_port  # re-exported to the server tests
-from servers.tls_matrix import free_ports
+from servers.tls_matrix import free_ports as free_ports
 
 CERT_NAME = "mail.lab.test"
 
