@@ -16,7 +16,7 @@ from spnego._spnego import NegState, NegTokenResp
 
 from pathsec.probes.http import parse_auth_schemes
 from probes2.helpers import ids, run, target
-from servers.conftest import free_port, make_cert, need, stop, wait_port
+from servers.conftest import free_port, free_ports, make_cert, need, stop, wait_port
 
 pytestmark = [pytest.mark.server, pytest.mark.root]
 
@@ -100,7 +100,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
             response_token=_challenge(),
         ).pack()
     ).decode()
-    ports = Nginx(free_port(), free_port())
+    ports = Nginx(*free_ports(2))
     (d / "nginx.conf").write_text(
         CONF.format(
             d=d,

@@ -11,7 +11,7 @@ import pytest
 
 from pathsec.probes.ldap import STARTTLS_OID
 from probes2.helpers import ids, run, target
-from servers.conftest import free_port, make_cert, need, stop, wait_port
+from servers.conftest import free_ports, make_cert, need, stop, wait_port
 
 pytestmark = [pytest.mark.server, pytest.mark.root]
 
@@ -46,7 +46,8 @@ def _start(d: Path, tls: bool) -> tuple[subprocess.Popen[bytes], Slapd]:
         cert = make_cert(d, "ldap")
         tls_conf = f"TLSCertificateFile {cert.cert}\nTLSCertificateKeyFile {cert.key}"
     (d / "slapd.conf").write_text(CONF.format(d=d, tls=tls_conf))
-    ports = Slapd(free_port(), free_port() if tls else None)
+    plain, secure = free_ports(2)
+    ports = Slapd(plain, secure if tls else None)
     urls = f"ldap://127.0.0.1:{ports.ldap}/" + (
         f" ldaps://127.0.0.1:{ports.ldaps}/" if ports.ldaps else ""
     )

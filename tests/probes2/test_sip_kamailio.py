@@ -10,7 +10,7 @@ import pytest
 
 from pathsec.probes.sip import parse_reply
 from probes2.helpers import ids, run, target
-from servers.conftest import free_port, make_cert, need, stop, wait_port
+from servers.conftest import free_ports, make_cert, need, stop, wait_port
 
 pytestmark = [pytest.mark.server, pytest.mark.root]
 
@@ -53,7 +53,7 @@ def kamailio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kamailio]:
     binary = need("kamailio")
     d = tmp_path_factory.mktemp("kamailio")
     cert = make_cert(d, "sip")
-    ports = Kamailio(free_port(), free_port())
+    ports = Kamailio(*free_ports(2))
     (d / "tls.cfg").write_text(TLS.format(key=cert.key, cert=cert.cert))
     (d / "kamailio.cfg").write_text(CFG.format(d=d, tcp=ports.tcp, tls=ports.tls))
     log = d / "kamailio.log"

@@ -24,6 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from servers.tls_matrix import free_port as free_port  # re-exported to the server tests
+from servers.tls_matrix import free_ports as free_ports
+
 CERT_NAME = "mail.lab.test"
 
 
@@ -41,12 +44,6 @@ def need(binary: str) -> str:
             pytest.fail("real-server tests need root in CI")
         pytest.skip("real-server tests need root")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 10.0) -> None:
@@ -200,7 +197,7 @@ def dovecot(
     d = tmp_path_factory.mktemp(f"dovecot-{request.param}")
     (d / "state").mkdir()
     cert = make_cert(d, "dovecot", expired=not secure)
-    ports = {k: free_port() for k in ("imap", "imaps", "pop3", "pop3s")}
+    ports = dict(zip(("imap", "imaps", "pop3", "pop3s"), free_ports(4), strict=True))
     conf = d / "dovecot.conf"
     conf.write_text(_dovecot_conf(d, ports, cert, secure))
     log = d / "dovecot.log"
@@ -280,7 +277,7 @@ service auth {{
     )
     cert = make_cert(d, "postfix")
     conf, queue = _postfix_dirs(d)
-    ports = {"smtp": free_port(), "submission": free_port(), "smtps": free_port()}
+    ports = dict(zip(("smtp", "submission", "smtps"), free_ports(3), strict=True))
     (conf / "master.cf").write_text(
         f"""
 127.0.0.1:{ports["smtp"]} inet n - n - - smtpd

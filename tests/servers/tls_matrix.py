@@ -280,9 +280,18 @@ def make_pki(d: Path) -> Pki:
 
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free TCP ports on 127.0.0.1 (every socket held until all are drawn)."""
+    with contextlib.ExitStack() as stack:
+        ports: list[int] = []
+        for _ in range(n):
+            s = stack.enter_context(socket.socket())
+            s.bind(("127.0.0.1", 0))
+            ports.append(int(s.getsockname()[1]))
+        return ports
 
 
 def wait_ports(ports: list[int], procs: list[subprocess.Popen[bytes]], timeout: float = 20) -> None:
@@ -484,12 +493,35 @@ class Matrix:
         return next(c for c in self.configs if c.name == name)
 
 
+class PortTaken(RuntimeError):
+    """A server could not listen: another process took its port between draw and bind."""
+
+
 @contextlib.contextmanager
 def running(configs: tuple[Config, ...] = MATRIX) -> Iterator[Matrix]:
-    """Start every configuration on free loopback ports; stop every process by PID."""
+    """Start every configuration on free loopback ports; stop every process by PID.
+
+    A port drawn free can be taken by another process before the server binds it; the
+    start is then tried again on new ports (at most three times).
+    """
+    with contextlib.ExitStack() as stack:
+        for attempt in range(3):
+            try:
+                m = stack.enter_context(_running(configs))
+                break
+            except PortTaken:
+                if attempt == 2:
+                    raise
+        yield m
+
+
+@contextlib.contextmanager
+def _running(configs: tuple[Config, ...]) -> Iterator[Matrix]:
     d = Path(tempfile.mkdtemp(prefix="pathsec-tls-matrix-"))
     d.chmod(0o755)
-    placed = tuple(replace(c, port=free_port()) for c in configs)
+    placed = tuple(
+        replace(c, port=p) for c, p in zip(configs, free_ports(len(configs)), strict=True)
+    )
     procs: list[subprocess.Popen[bytes]] = []
     queue: Path | None = None
     env = {**os.environ, "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin"}
@@ -517,7 +549,12 @@ def running(configs: tuple[Config, ...] = MATRIX) -> Iterator[Matrix]:
                         cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
                     )
                 )
-        wait_ports([c.port for c in placed], procs)
+        try:
+            wait_ports([c.port for c in placed], procs)
+        except RuntimeError as e:
+            text = (d / "servers.log").read_bytes().decode("utf-8", "replace")
+            kind = PortTaken if "Address already in use" in text else RuntimeError
+            raise kind(f"{e}; servers.log ends:\n{text[-3000:]}") from None
         yield Matrix(placed, pki.root, d)
     finally:
         if queue is not None:

@@ -26,7 +26,7 @@ from pathsec.probes.interface import (
     Twin,
 )
 from pathsec.probes.runtime import Conn, sni_for
-from pathsec.probes.session import SessionProbe, session_of, upgrade
+from pathsec.probes.session import SessionProbe, continuation_ntlm, session_of, upgrade
 
 _CAP_CODE = re.compile(r"\[CAPABILITY ([^\]]*)\]", re.IGNORECASE)
 
@@ -214,17 +214,7 @@ class ImapProbe(SessionProbe[ImapObservation], StartTls, NtlmAuth):
 
     async def ntlm_exchange(self, conn: Conn, negotiate_b64: str) -> str:
         """AUTHENTICATE NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
-        await conn.send("n1 AUTHENTICATE NTLM")
-        line = await conn.readline()
-        if not line.startswith("+"):
-            raise ProtocolError("AUTHENTICATE NTLM refused")
-        await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
-        line = await conn.readline()
-        if not line.startswith("+ "):
-            raise ProtocolError("no NTLM challenge")
-        await conn.send("*")
-        await conn.readline()
-        return line[2:].strip()
+        return await continuation_ntlm(conn, "n1 AUTHENTICATE NTLM", negotiate_b64)
 
     def summary(self, obs: ImapObservation) -> str:
         """The greeting."""

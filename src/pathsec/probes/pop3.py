@@ -24,7 +24,7 @@ from pathsec.probes.interface import (
     Twin,
 )
 from pathsec.probes.runtime import Conn, sni_for
-from pathsec.probes.session import SessionProbe, session_of, upgrade
+from pathsec.probes.session import SessionProbe, continuation_ntlm, session_of, upgrade
 
 
 class Pop3Capa(BaseModel):
@@ -191,17 +191,7 @@ class Pop3Probe(SessionProbe[Pop3Observation], StartTls, NtlmAuth):
 
     async def ntlm_exchange(self, conn: Conn, negotiate_b64: str) -> str:
         """AUTH NTLM, the NEGOTIATE message, read the challenge, cancel with ``*``."""
-        await conn.send("AUTH NTLM")
-        line = await conn.readline()
-        if not line.startswith("+"):
-            raise ProtocolError("AUTH NTLM refused")
-        await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
-        line = await conn.readline()
-        if not line.startswith("+ "):
-            raise ProtocolError("no NTLM challenge")
-        await conn.send("*")
-        await conn.readline()
-        return line[2:].strip()
+        return await continuation_ntlm(conn, "AUTH NTLM", negotiate_b64)
 
     def summary(self, obs: Pop3Observation) -> str:
         """The banner."""

@@ -22,6 +22,7 @@ from pathsec.probes.interface import (
     Prior,
     Probe,
     ProbeSettings,
+    ProtocolError,
 )
 from pathsec.probes.runtime import Conn, classify, connect, guarded, sni_for
 from pathsec.probes.text import Transcript
@@ -74,3 +75,21 @@ async def upgrade(conn: Conn, endpoint: Endpoint) -> str | None:
     except (OSError, TimeoutError, ssl.SSLError) as exc:
         return classify(exc)[1]
     return None
+
+
+async def continuation_ntlm(conn: Conn, command: str, negotiate_b64: str) -> str:
+    """The NTLM exchange of POP3 (``AUTH NTLM``) and IMAP (``n1 AUTHENTICATE NTLM``), which
+    both answer with ``+`` continuations: send ``command`` and the NEGOTIATE message, read
+    the challenge, cancel with ``*``; return the base64 challenge."""
+    verb = command.split(" ", 1)[-1] if command.startswith("n1 ") else command
+    await conn.send(command)
+    line = await conn.readline()
+    if not line.startswith("+"):
+        raise ProtocolError(f"{verb} refused")
+    await conn.send(negotiate_b64, shown=f"{negotiate_b64}  (NTLMSSP NEGOTIATE)")
+    line = await conn.readline()
+    if not line.startswith("+ "):
+        raise ProtocolError("no NTLM challenge")
+    await conn.send("*")
+    await conn.readline()
+    return line[2:].strip()
