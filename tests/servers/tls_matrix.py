@@ -351,7 +351,8 @@ http {{
     return ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-g", "daemon off;"]
 
 
-_POSTFIX_SERVICES = """pickup    unix  n       -       n       60      1       pickup
+#: master.cf lines of Postfix's own services (every server test's Postfix uses them).
+POSTFIX_SERVICES = """pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr
@@ -369,6 +370,7 @@ error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 local     unix  -       n       n       -       -       local
+lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
@@ -400,7 +402,7 @@ def _postfix(d: Path, configs: list[Config], pki: Pki) -> tuple[list[str], Path]
             f"127.0.0.1:{c.port} inet n - n - - smtpd\n"
             + "".join(f"  -o {k}={v}\n" for k, v in opts.items())
         )
-    (conf / "master.cf").write_text("".join(services) + _POSTFIX_SERVICES)
+    (conf / "master.cf").write_text("".join(services) + POSTFIX_SERVICES)
     main = {
         "compatibility_level": "3.6",
         "myhostname": NAME,
