@@ -198,15 +198,17 @@ async def _round(
     offer: HelloOffer,
     upgrade: StartTls | None,
     suites_wire: bytes | None = None,
+    certificates: bool = False,
 ) -> Flight:
     """One connection, one hand-built ClientHello (``suites_wire``: :func:`client_hello`),
-    the server's first flight; dropped."""
+    the server's first flight (its chain parsed with ``certificates``); dropped."""
     conn = await _open(ep, settings, upgrade)
     try:
         conn.write(client_hello(offer, suites_wire))
         async with conn.deadline():
             try:
-                return await read_flight(conn, allow_hrr=offer.version == "TLSv1.3")
+                tls13 = offer.version == "TLSv1.3"
+                return await read_flight(conn, allow_hrr=tls13, certificates=certificates)
             except TlsAlert as exc:
                 if exc.description in _REFUSALS:
                     raise _Refused(str(exc)) from None
@@ -270,7 +272,9 @@ async def enumerate_version(
         if not remaining:
             break
         try:
-            flight = await _round(ep, settings, offer(remaining), upgrade, bytes(wire))
+            flight = await _round(
+                ep, settings, offer(remaining), upgrade, bytes(wire), certificates=first is None
+            )
         except _Refused:
             break
         except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
