@@ -200,8 +200,7 @@ async def _round(
     suites_wire: bytes | None = None,
     certificates: bool = False,
 ) -> Flight:
-    """One connection, one hand-built ClientHello (``suites_wire``: :func:`client_hello`),
-    the server's first flight (its chain parsed with ``certificates``); dropped."""
+    """One connection, one ClientHello, the first flight (its chain with ``certificates``)."""
     conn = await _open(ep, settings, upgrade)
     try:
         conn.write(client_hello(offer, suites_wire))
