@@ -316,3 +316,43 @@ def test_replies_read_the_same_whether_or_not_the_transcript_keeps_lines() -> No
 
     with pytest.raises(ProtocolError, match="line longer"):
         asyncio.run(too_long())
+
+
+def test_a_flight_that_arrives_a_few_bytes_at_a_time_reads_as_one_that_arrives_whole(
+    tmp_path: Path,
+) -> None:
+    """Records are cut from what has arrived: a flight trickling in (a record header split
+    from its payload, records split across arrivals) gives the same Flight; one cut short
+    after the ServerHello keeps what came; the chain is left unparsed when not wanted."""
+    ctx = server(
+        tmp_path, "ECDHE-RSA-AES256-GCM-SHA384", ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2
+    )
+    data = answer(ctx, offer("TLSv1.2"))
+    whole = flight(data)
+    assert whole.complete and whole.certificates
+
+    async def trickled(step: int, eof_at: int | None = None, certs: bool = True) -> Flight:
+        stream = ByteStream()
+        conn = Conn(stream, ProbeSettings(timeout=2), Transcript())
+
+        async def feed() -> None:
+            end = len(data) if eof_at is None else eof_at
+            for i in range(0, end, step):
+                stream.data_received(data[i : min(i + step, end)])
+                await asyncio.sleep(0)
+            if eof_at is not None:
+                stream.eof_received()
+
+        feeder = asyncio.create_task(feed())
+        try:
+            return await read_flight(conn, certificates=certs)
+        finally:
+            await feeder
+
+    for step in (1, 3, 7, 100):
+        assert asyncio.run(trickled(step)) == whole
+    cut = asyncio.run(trickled(50, eof_at=200))  # the ServerHello and part of the chain
+    assert cut.hello == whole.hello and not cut.complete and cut.certificates == ()
+    bare = asyncio.run(trickled(100, certs=False))
+    assert bare.hello == whole.hello and bare.key_exchange == whole.key_exchange
+    assert bare.complete and bare.certificates == () and not bare.ocsp_stapled
