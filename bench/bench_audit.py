@@ -117,9 +117,22 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def process_cpu(pids: Sequence[int]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far (Linux)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @contextmanager
-def servers(endpoints: Sequence[Endpoint], workdir: Path) -> Iterator[None]:
-    """Run the SMTP responders in SERVER_PROCESSES processes; stop them by PID at the end."""
+def servers(endpoints: Sequence[Endpoint], workdir: Path) -> Iterator[list[int]]:
+    """Run the SMTP responders in SERVER_PROCESSES processes (yields their PIDs, for
+    :func:`process_cpu`); stop them by PID at the end."""
     cert, key = make_certificate(workdir)
     procs: list[subprocess.Popen[str]] = []
     try:
@@ -147,7 +160,7 @@ def servers(endpoints: Sequence[Endpoint], workdir: Path) -> Iterator[None]:
             line = p.stdout.readline()  # "ready <n>", or "" when the process died
             if not line.startswith("ready") or time.monotonic() > deadline:
                 raise RuntimeError(f"server process {p.pid} did not start: {line!r}")
-        yield
+        yield [p.pid for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:
@@ -231,6 +244,7 @@ class Run:
     rss_mb: float | None = None
     seen: dict[str, Seen] = field(default_factory=dict)
     note: str = ""
+    server_cpu: float = 0.0  # CPU seconds the SMTP servers used during the run
 
 
 def _key(ip: str, port: int) -> str:
@@ -740,20 +754,31 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
     n2s: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="pathsec-bench-") as tmp:
         work = Path(tmp)
-        with servers(endpoints, work):
+        with servers(endpoints, work) as pids:
+            # The servers' own CPU during each run: on a shared machine it bounds what any
+            # client can reach (the default audit's TLS 1.2 rounds each make the server sign).
+            def served(run: Run, before: float) -> Run:
+                run.server_cpu = process_cpu(pids) - before
+                return run
+
             # The machine may be busy with other work during any one run: every tool runs
             # `repeat` times, interleaved, and the median counts. nmap with
             # ssl-enum-ciphers is slow; it runs `enum_repeat` times.
             for i in range(opts.repeat):
-                ceilings.append(run_ceiling(endpoints, work))
+                ceilings.append(served(run_ceiling(endpoints, work), process_cpu(pids)))
                 for v in opts.variants:
-                    clis[v.name].append(run_cli(endpoints, work, v, opts.concurrency))
+                    c0 = process_cpu(pids)
+                    clis[v.name].append(served(run_cli(endpoints, work, v, opts.concurrency), c0))
                     if v.library:
-                        libs[v.name].append(run_library(endpoints, work, opts.concurrency, v))
+                        c0 = process_cpu(pids)
+                        lib = run_library(endpoints, work, opts.concurrency, v)
+                        libs[v.name].append(served(lib, c0))
                 if opts.nmap:
-                    n1s.append(run_nmap(endpoints, SCRIPTS_CERT, work))
+                    c0 = process_cpu(pids)
+                    n1s.append(served(run_nmap(endpoints, SCRIPTS_CERT, work), c0))
                     if i < opts.enum_repeat:
-                        n2s.append(run_nmap(endpoints, SCRIPTS_ENUM, work))
+                        c0 = process_cpu(pids)
+                        n2s.append(served(run_nmap(endpoints, SCRIPTS_ENUM, work), c0))
     ceiling = median_row(ceilings)
     n1 = median_row(n1s) if n1s else None
     n2 = median_row(n2s) if n2s else None
@@ -775,6 +800,18 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
     )
     for name, runs in libs.items():
         print(f"[{n}] {name} library: {runs[-1].note}")
+    served_by = {
+        **{name: runs for name, runs in clis.items()},
+        **({"nmap": n1s, "nmap+enum": n2s} if opts.nmap else {}),
+    }
+    print(
+        f"[{n}] servers' CPU seconds per run (median, {SERVER_PROCESSES} processes): "
+        + "; ".join(
+            f"{name} {statistics.median(r.server_cpu for r in runs):.2f}"
+            for name, runs in served_by.items()
+            if runs
+        )
+    )
     for v in opts.variants:
         last = clis[v.name][-1]
         got = len(last.seen)

@@ -265,3 +265,94 @@ def test_probe_plans_nothing_in_quick_mode() -> None:
     jobs = probe.plan(ep, ProbeSettings(), prior)
     assert [j.variant for j in jobs] == ["TLSv1.2"]
     assert CipherObservation().forward_secrecy == "unknown"
+
+
+def test_a_hello_from_a_packed_suite_list_is_the_hello_from_the_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An enumeration packs its suites once and cuts one out per round (candidates_wire);
+    the hello is byte for byte the one built from the list, and OpenSSL answers it."""
+    import pathsec.probes.hello as hello_module
+    from pathsec.probes.suites import candidates_wire
+
+    monkeypatch.setattr(hello_module.os, "urandom", lambda n: bytes(n))  # same randoms
+    for version in ("SSLv3", "TLSv1.0", "TLSv1.2", "TLSv1.3"):
+        tls13 = version == "TLSv1.3"
+        codes = list(candidates(tls13))
+        wire = bytearray(candidates_wire(tls13))
+        for cut in (0, 5, 2):  # as the rounds do: remove what the server chose
+            del codes[cut]
+            del wire[2 * cut : 2 * cut + 2]
+            for sni in (None, "mail.example.test"):
+                made = HelloOffer(version, tuple(codes), TLS13_GROUPS if tls13 else (), sni)
+                assert client_hello(made, bytes(wire)) == client_hello(made)
+
+
+def test_replies_read_the_same_whether_or_not_the_transcript_keeps_lines() -> None:
+    from pathsec.probes.smtp import is_last_reply_line
+    from pathsec.probes.text import NullTranscript
+
+    reply = b"250-one\r\n250-two\r\n250 three\r\n220 next"
+
+    async def go(transcript: Transcript) -> list[str]:
+        stream = ByteStream()
+        stream.data_received(reply)
+        conn = Conn(stream, ProbeSettings(timeout=2), transcript)
+        lines = await conn.read_until(is_last_reply_line)
+        assert bytes(stream.buffer) == b"220 next"  # what follows stays buffered
+        return lines
+
+    kept, dropped = Transcript(), NullTranscript()
+    assert asyncio.run(go(kept)) == asyncio.run(go(dropped)) == ["250-one", "250-two", "250 three"]
+    assert kept.freeze() == ("S: 250-one", "S: 250-two", "S: 250 three")
+    assert dropped.freeze() == ()
+
+    async def too_long() -> None:
+        stream = ByteStream()
+        stream.data_received(b"250-" + b"x" * 5000 + b"\r\n250 end\r\n")
+        await Conn(stream, ProbeSettings(timeout=2), NullTranscript()).read_until(
+            is_last_reply_line
+        )
+
+    with pytest.raises(ProtocolError, match="line longer"):
+        asyncio.run(too_long())
+
+
+def test_a_flight_that_arrives_a_few_bytes_at_a_time_reads_as_one_that_arrives_whole(
+    tmp_path: Path,
+) -> None:
+    """Records are cut from what has arrived: a flight trickling in (a record header split
+    from its payload, records split across arrivals) gives the same Flight; one cut short
+    after the ServerHello keeps what came; the chain is left unparsed when not wanted."""
+    ctx = server(
+        tmp_path, "ECDHE-RSA-AES256-GCM-SHA384", ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2
+    )
+    data = answer(ctx, offer("TLSv1.2"))
+    whole = flight(data)
+    assert whole.complete and whole.certificates
+
+    async def trickled(step: int, eof_at: int | None = None, certs: bool = True) -> Flight:
+        stream = ByteStream()
+        conn = Conn(stream, ProbeSettings(timeout=2), Transcript())
+
+        async def feed() -> None:
+            end = len(data) if eof_at is None else eof_at
+            for i in range(0, end, step):
+                stream.data_received(data[i : min(i + step, end)])
+                await asyncio.sleep(0)
+            if eof_at is not None:
+                stream.eof_received()
+
+        feeder = asyncio.create_task(feed())
+        try:
+            return await read_flight(conn, certificates=certs)
+        finally:
+            await feeder
+
+    for step in (1, 3, 7, 100):
+        assert asyncio.run(trickled(step)) == whole
+    cut = asyncio.run(trickled(50, eof_at=200))  # the ServerHello and part of the chain
+    assert cut.hello == whole.hello and not cut.complete and cut.certificates == ()
+    bare = asyncio.run(trickled(100, certs=False))
+    assert bare.hello == whole.hello and bare.key_exchange == whole.key_exchange
+    assert bare.complete and bare.certificates == () and not bare.ocsp_stapled

@@ -260,3 +260,75 @@ def test_a_step_done_in_time_is_not_disturbed() -> None:
         await asyncio.sleep(0.3)  # the timer was cancelled: no late cancellation arrives
 
     asyncio.run(go())
+
+
+# --- one timer for all the steps of a connection (StepTimer) ------------------------------
+
+
+def test_steps_that_each_end_in_time_never_time_out_however_long_they_take_together() -> None:
+    async def go() -> None:
+        conn = _conn(b"", eof=False)
+        for _ in range(5):  # 0.25 s in all, each step well inside its 0.1 s
+            async with conn.deadline(0.1):
+                await asyncio.sleep(0.04)
+        assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    asyncio.run(go())
+
+
+def test_a_step_after_an_idle_gap_still_gets_a_deadline() -> None:
+    async def go() -> None:
+        conn = _conn(b"", eof=False)
+        async with conn.deadline(0.05):
+            pass
+        await asyncio.sleep(0.1)  # the timer goes off between steps: nothing to cancel
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(TimeoutError):
+            async with conn.deadline(0.05):
+                await asyncio.sleep(5)
+        assert loop.time() - start < 1
+
+    asyncio.run(go())
+
+
+def test_a_shorter_step_after_a_longer_one_times_out_at_its_own_deadline() -> None:
+    async def go() -> None:
+        conn = _conn(b"", eof=False)
+        async with conn.deadline(30):
+            await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(TimeoutError):
+            async with conn.deadline(0.05):
+                await asyncio.sleep(5)
+        assert loop.time() - start < 1  # not the 30 s of the step before
+
+    asyncio.run(go())
+
+
+def test_a_step_inside_a_step_has_a_deadline_of_its_own() -> None:
+    async def go() -> None:
+        conn = _conn(b"", eof=False)
+        async with conn.deadline(5):
+            with pytest.raises(TimeoutError):
+                async with conn.deadline(0.05):  # e.g. a drain inside a read step
+                    await asyncio.sleep(5)
+            await asyncio.sleep(0.01)  # the outer step goes on undisturbed
+        with pytest.raises(TimeoutError):
+            async with conn.deadline(0.05):  # and the connection's timer still works
+                await asyncio.sleep(5)
+
+    asyncio.run(go())
+
+
+def test_an_aborted_connection_leaves_no_timer_behind() -> None:
+    async def go() -> None:
+        conn = _conn(b"220 ok\r\n")
+        async with conn.deadline(30):
+            await conn._line()
+        conn.abort()
+        # no timer keeps the connection (and its task) alive for the step's 30 s
+        assert conn._steps is not None and not conn._steps.armed
+
+    asyncio.run(go())

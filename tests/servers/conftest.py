@@ -224,6 +224,7 @@ class Postfix:
     smtps: int
     cert: CertFiles
     secure: bool
+    log: Path  # Postfix's mail log (maillog_file, through start-fg)
 
 
 def _postfix_dirs(d: Path) -> tuple[Path, Path]:
@@ -340,7 +341,7 @@ service auth {{
         )
         for p in ports.values():
             wait_port(p, proc, plog)
-        yield Postfix(ports["smtp"], ports["submission"], ports["smtps"], cert, secure)
+        yield Postfix(ports["smtp"], ports["submission"], ports["smtps"], cert, secure, plog)
     finally:
         if proc is not None:
             # start-fg runs master in the foreground under this process; master stops on TERM.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +129,40 @@ def test_dovecot(dovecot, capsys):
     assert "PS-POP3-001" not in ids(doc, dovecot.pop3s)
     # Secure Dovecot leaves only low/info findings (self-signed, NTLM/Kerberos not offered).
     assert rc == (0 if dovecot.secure else 1)
+
+
+def _settled_log(log: Path) -> str:
+    """Postfix's log once it stops growing (postlogd writes it a moment later; bounded)."""
+    text, deadline = "", time.monotonic() + 5
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = log.read_text(errors="replace")
+        if now == text:
+            break
+        text = now
+    return text
+
+
+def test_the_enumerations_starttls_dialogue_waits_for_every_reply(postfix, capsys):
+    """The default audit's ~20 connections per STARTTLS endpoint (version offers, cipher
+    rounds) each send EHLO, then STARTTLS only after the EHLO reply. EHLO may only end a
+    pipelined group (RFC 2920 section 3.1): Postfix logs "improper command pipelining
+    after EHLO" for an EHLO+STARTTLS in one write (a line fail2ban-style filters act on)
+    and, with smtpd_forbid_unauth_pipelining (the default from Postfix 3.9), hangs up."""
+    before = len(postfix.log.read_text(errors="replace"))
+    rc, doc = audit_json(capsys, "-t", f"127.0.0.1:{postfix.smtp}/smtp")
+    assert doc["complete"] is True
+    ciphers = doc["endpoints"][0]["observations"]["ciphers"]
+    suites = {v["version"]: len(v["suites"]) for v in ciphers["versions"]}
+    assert suites.get("TLSv1.2", 0) >= 2 and suites.get("TLSv1.3", 0) >= 2  # rounds were made
+    log = _settled_log(postfix.log)[before:]
+    assert log.count("connect from") >= 15  # the rounds did reach Postfix
+    assert "improper command pipelining" not in log
+    # The check can fail: a client that pipelines EHLO and STARTTLS is logged.
+    with socket.create_connection(("127.0.0.1", postfix.smtp), timeout=5) as s:
+        s.settimeout(5)
+        assert s.recv(1024).startswith(b"220")
+        s.sendall(b"EHLO pipelining.invalid\r\nSTARTTLS\r\n")
+        s.recv(4096)
+    assert "improper command pipelining after EHLO" in _settled_log(postfix.log)
+    assert rc in (0, 1)

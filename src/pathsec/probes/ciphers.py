@@ -57,6 +57,7 @@ from pathsec.probes.suites import (
     TLS13_GROUPS,
     CipherSuite,
     candidates,
+    candidates_wire,
     group_name,
     suite,
 )
@@ -192,15 +193,21 @@ async def _open(ep: Endpoint, settings: ProbeSettings, upgrade: StartTls | None)
 
 
 async def _round(
-    ep: Endpoint, settings: ProbeSettings, offer: HelloOffer, upgrade: StartTls | None
+    ep: Endpoint,
+    settings: ProbeSettings,
+    offer: HelloOffer,
+    upgrade: StartTls | None,
+    suites_wire: bytes | None = None,
+    certificates: bool = False,
 ) -> Flight:
-    """One connection, one hand-built ClientHello, the server's first flight; dropped."""
+    """One connection, one ClientHello, the first flight (its chain with ``certificates``)."""
     conn = await _open(ep, settings, upgrade)
     try:
-        conn.write(client_hello(offer))
+        conn.write(client_hello(offer, suites_wire))
         async with conn.deadline():
             try:
-                return await read_flight(conn, allow_hrr=offer.version == "TLSv1.3")
+                tls13 = offer.version == "TLSv1.3"
+                return await read_flight(conn, allow_hrr=tls13, certificates=certificates)
             except TlsAlert as exc:
                 if exc.description in _REFUSALS:
                     raise _Refused(str(exc)) from None
@@ -250,6 +257,8 @@ async def enumerate_version(
     groups = TLS13_GROUPS if tls13 else LEGACY_CURVES
     sni = sni_for(ep)
     remaining = list(candidates(tls13))
+    # The offer shrinks by one suite a round: packed once, the chosen one cut out of it.
+    wire = bytearray(candidates_wire(tls13))
     seen: list[SuiteSeen] = []
     first: Flight | None = None
     error: str | None = None
@@ -262,7 +271,9 @@ async def enumerate_version(
         if not remaining:
             break
         try:
-            flight = await _round(ep, settings, offer(remaining), upgrade)
+            flight = await _round(
+                ep, settings, offer(remaining), upgrade, bytes(wire), certificates=first is None
+            )
         except _Refused:
             break
         except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
@@ -279,7 +290,9 @@ async def enumerate_version(
             break
         first = first or flight
         seen.append(_seen(flight))
-        remaining.remove(hello.cipher_suite)
+        cut = remaining.index(hello.cipher_suite)
+        del remaining[cut]
+        del wire[2 * cut : 2 * cut + 2]
     order = await _server_order(ep, settings, seen, complete, tls13, upgrade, offer)
     weak_curve = None
     ecdhe = [int(s.id, 16) for s in seen if s.curve and (s.curve_bits or 0) >= 256]

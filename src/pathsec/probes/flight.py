@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Protocol
 
 from pathsec.probes.hello import (
     _ALERT,
@@ -115,8 +116,24 @@ def parse_key_exchange(body: bytes, chosen: CipherSuite | None) -> KeyExchange:
     return KeyExchange()
 
 
+class _Source(Protocol):
+    async def read(self, n: int, /) -> bytes: ...
+
+
+async def _fill(conn: _Source, raw: bytearray, n: int) -> None:
+    """Read on until ``raw`` holds ``n`` bytes; ConnectionResetError when the peer closes."""
+    while len(raw) < n:
+        chunk = await conn.read(MAX_RECORD + 5)
+        if not chunk:
+            raise ConnectionResetError("connection closed by the server")
+        raw += chunk
+
+
 async def read_flight(
-    conn: _Reader, allow_hrr: bool = False, limit: int = MAX_FLIGHT_BYTES
+    conn: _Source,
+    allow_hrr: bool = False,
+    limit: int = MAX_FLIGHT_BYTES,
+    certificates: bool = True,
 ) -> Flight:
     """Read the answer to a hand-built ClientHello, bounded by ``limit`` bytes.
 
@@ -124,35 +141,43 @@ async def read_flight(
     :class:`ConnectionResetError` when it closes, :class:`ProtocolError` for anything that
     is not a TLS handshake. A TLS 1.3 answer (HelloRetryRequest or ServerHello) ends the
     read at the hello; otherwise the flight is read up to ServerHelloDone.
+    ``certificates``: parse the Certificate and CertificateStatus messages (an
+    enumeration keeps them from one round only). Records are cut from what arrived, as it
+    arrives (at most a record ahead): the caller drops the connection after the flight.
     """
     received = 0
-    buf = bytearray()
+    raw = bytearray()  # read, not yet cut into records (at most two records' worth)
+    buf = bytearray()  # handshake bytes not yet cut into messages
     hello: ServerHello | None = None
-    certificates: tuple[bytes, ...] = ()
+    chain: tuple[bytes, ...] = ()
     kx: KeyExchange | None = None
     stapled = False
     while True:
-        try:
-            header = await conn.readexactly(5)
-        except (ConnectionResetError, EOFError):
-            if hello is None:
-                raise
-            # the ServerHello decided the suite; a flight cut short keeps what came
-            return Flight(hello, certificates, kx, stapled)
-        kind, length = header[0], int.from_bytes(header[3:5], "big")
-        if kind not in (_ALERT, _HANDSHAKE) or header[1] != 3 or length > MAX_RECORD:
+        if len(raw) < 5:
+            try:
+                await _fill(conn, raw, 5)
+            except (ConnectionResetError, EOFError):
+                if hello is None:
+                    raise
+                # the ServerHello decided the suite; a flight cut short keeps what came
+                return Flight(hello, chain, kx, stapled)
+        kind, length = raw[0], (raw[3] << 8) | raw[4]
+        if kind not in (_ALERT, _HANDSHAKE) or raw[1] != 3 or length > MAX_RECORD:
             if hello is not None and kind == 20:  # ChangeCipherSpec: a resumption, stop here
-                return Flight(hello, certificates, kx, stapled)
-            raise ProtocolError(f"not a TLS handshake record: {header.hex()}")
+                return Flight(hello, chain, kx, stapled)
+            raise ProtocolError(f"not a TLS handshake record: {bytes(raw[:5]).hex()}")
         received += 5 + length
         if received > limit:
             raise ProtocolError(f"server's first flight longer than {limit} bytes")
-        try:
-            payload = await conn.readexactly(length)
-        except (ConnectionResetError, EOFError):
-            if hello is None:
-                raise
-            return Flight(hello, certificates, kx, stapled)
+        if len(raw) < 5 + length:
+            try:
+                await _fill(conn, raw, 5 + length)
+            except (ConnectionResetError, EOFError):
+                if hello is None:
+                    raise
+                return Flight(hello, chain, kx, stapled)
+        payload = raw[5 : 5 + length]
+        del raw[: 5 + length]
         if kind == _ALERT:
             if len(payload) < 2:
                 raise ProtocolError("truncated TLS alert")
@@ -164,24 +189,25 @@ async def read_flight(
                 raise ProtocolError(f"handshake message of {size} bytes")
             if len(buf) < 4 + size:
                 break
-            mtype, body = buf[0], bytes(buf[4 : 4 + size])
-            del buf[: 4 + size]
+            mtype = buf[0]
             if hello is None:
                 if mtype != 2:
                     raise ProtocolError(f"first handshake message is type {mtype}, not ServerHello")
-                hello = parse_server_hello(body, allow_hrr)
+                hello = parse_server_hello(bytes(buf[4 : 4 + size]), allow_hrr)
                 if hello.hrr or hello.version == "TLSv1.3":
                     return Flight(hello)
             elif mtype == _CERTIFICATE:
-                certificates = parse_certificates(body)
+                if certificates:
+                    chain = parse_certificates(bytes(buf[4 : 4 + size]))
             elif mtype == _CERTIFICATE_STATUS:
-                stapled = bool(body) and body[0] == 1
+                stapled = certificates and size > 0 and buf[4] == 1
             elif mtype == _SERVER_KEY_EXCHANGE:
-                kx = parse_key_exchange(body, suite(hello.cipher_suite))
+                kx = parse_key_exchange(bytes(buf[4 : 4 + size]), suite(hello.cipher_suite))
             elif mtype == _SERVER_HELLO_DONE:
-                return Flight(hello, certificates, kx, stapled, complete=True)
+                return Flight(hello, chain, kx, stapled, complete=True)
             elif mtype != _CERTIFICATE_REQUEST:
                 raise ProtocolError(f"unexpected handshake message type {mtype} in first flight")
+            del buf[: 4 + size]
 
 
 # --- SSL 2.0 -------------------------------------------------------------------------------

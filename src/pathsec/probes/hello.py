@@ -15,6 +15,7 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from pathsec.probes.interface import ProtocolError
@@ -173,7 +174,7 @@ def _ext(kind: int, data: bytes) -> bytes:
 
 
 def _codes(codes: Sequence[int]) -> bytes:
-    # One C call: an enumeration builds a hello of ~350 suites for every round.
+    # One C call (an enumeration packs its ~350 suites once: suites.candidates_wire).
     return struct.pack(f">{len(codes)}H", *codes)
 
 
@@ -193,7 +194,7 @@ class HelloOffer:
     status_request: bool = True
 
 
-def client_hello(offer: HelloOffer) -> bytes:
+def client_hello(offer: HelloOffer, suites_wire: bytes | None = None) -> bytes:
     """The ClientHello record for ``offer``.
 
     Up to TLS 1.2: the version in ``client_version``, the renegotiation SCSV after the
@@ -202,22 +203,45 @@ def client_hello(offer: HelloOffer) -> bytes:
     for TLS 1.2 signature_algorithms. TLS 1.3: supported_versions with 1.3 alone and an
     empty key_share, so the server answers with a HelloRetryRequest naming its suite and
     group and computes nothing.
+
+    ``suites_wire``: ``offer.suites`` already packed (two bytes each, big-endian), for an
+    enumeration that packs its list once and removes one suite per round. The extensions
+    of an offer are built once (:func:`_extensions`); only the randoms are new each time.
     """
     tls13 = offer.version == "TLSv1.3"
-    wire = 0x0303 if tls13 else WIRE_OF[offer.version]
-    suites = offer.suites if tls13 else (*offer.suites, 0x00FF)
+    packed = _codes(offer.suites) if suites_wire is None else suites_wire
+    if tls13:
+        # a random and a legacy session id (middlebox compatibility, RFC 8446 D.4)
+        fresh = os.urandom(64)
+        head = b"\x03\x03" + fresh[:32] + b"\x20" + fresh[32:]
+    else:
+        head = WIRE_OF[offer.version].to_bytes(2, "big") + os.urandom(32) + b"\x00"
+        packed += b"\x00\xff"  # TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+    exts = _extensions(offer.version, offer.groups, offer.server_name, offer.status_request)
+    body = b"".join((head, len(packed).to_bytes(2, "big"), packed, b"\x01\x00", exts))
+    message = b"\x01" + len(body).to_bytes(3, "big") + body
+    record = b"\x16\x03\x00" if offer.version == "SSLv3" else b"\x16\x03\x01"
+    return record + len(message).to_bytes(2, "big") + message
+
+
+@lru_cache(maxsize=1024)
+def _extensions(
+    version: str, groups: tuple[int, ...], server_name: str | None, status_request: bool
+) -> bytes:
+    """The extensions block of a ClientHello (with its length; empty for SSL 3.0)."""
+    tls13 = version == "TLSv1.3"
     exts = b""
-    if offer.version != "SSLv3":
-        if offer.server_name:
-            name = offer.server_name.encode("idna")
+    if version != "SSLv3":
+        if server_name:
+            name = server_name.encode("idna")
             exts += _ext(0, _u16(b"\x00" + _u16(name)))
-        if offer.groups:
-            exts += _ext(10, _u16(_codes(offer.groups)))
+        if groups:
+            exts += _ext(10, _u16(_codes(groups)))
         if not tls13:
             exts += _ext(11, _u8(b"\x00\x01\x02"))
-        if offer.status_request:
+        if status_request:
             exts += _ext(_STATUS_REQUEST, b"\x01\x00\x00\x00\x00")
-        if offer.version in ("TLSv1.2", "TLSv1.3"):
+        if version in ("TLSv1.2", "TLSv1.3"):
             exts += _ext(13, _u16(_codes(_SIGALGS_13 if tls13 else _SIGALGS_12)))
         if tls13:
             exts += _ext(_SUPPORTED_VERSIONS, _u8(b"\x03\x04"))
@@ -225,18 +249,7 @@ def client_hello(offer: HelloOffer) -> bytes:
             exts += _ext(45, _u8(b"\x01"))  # psk_key_exchange_modes: psk_dhe_ke
         else:
             exts += _ext(23, b"")  # extended_master_secret
-    session_id = os.urandom(32) if tls13 else b""  # middlebox compatibility (RFC 8446 D.4)
-    body = (
-        wire.to_bytes(2, "big")
-        + os.urandom(32)
-        + _u8(session_id)
-        + _u16(_codes(suites))
-        + _u8(b"\x00")
-        + (_u16(exts) if exts else b"")
-    )
-    message = b"\x01" + len(body).to_bytes(3, "big") + body
-    record_version = 0x0300 if offer.version == "SSLv3" else 0x0301
-    return bytes([_HANDSHAKE]) + record_version.to_bytes(2, "big") + _u16(message)
+    return _u16(exts) if exts else b""
 
 
 async def read_server_hello(

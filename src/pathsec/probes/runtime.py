@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from pathsec.probes.deadlines import Deadline, StepTimer
 from pathsec.probes.interface import (
     Attempt,
     Endpoint,
@@ -30,47 +31,6 @@ from pathsec.probes.interface import (
     Status,
 )
 from pathsec.probes.text import Transcript, decode_line
-
-
-class Deadline:
-    """``async with asyncio.timeout(seconds)`` for one step of one connection, made cheap.
-
-    Hand-written because ``asyncio.timeout`` looks the running loop and the current task up
-    on every use (on Python 3.11 each lookup is a ``getpid`` system call) and a connection
-    takes some ten timed steps; the loop and task of a connection do not change. Same
-    semantics: when the time is up the task is cancelled and the block raises
-    :class:`TimeoutError`; a cancellation from elsewhere passes through.
-    """
-
-    __slots__ = ("_cancelling", "_fired", "_handle", "_loop", "_seconds", "_task")
-
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], seconds: float
-    ) -> None:
-        self._loop = loop
-        self._task = task
-        self._seconds = seconds
-        self._fired = False
-        self._cancelling = 0
-        self._handle: asyncio.TimerHandle | None = None
-
-    def _fire(self) -> None:
-        self._fired = True
-        self._task.cancel()
-
-    async def __aenter__(self) -> None:
-        self._cancelling = self._task.cancelling()
-        self._handle = self._loop.call_later(self._seconds, self._fire)
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        if self._fired:
-            outstanding = self._task.uncancel()  # take our own cancellation back
-            if outstanding <= self._cancelling and exc_type is asyncio.CancelledError:
-                raise TimeoutError from exc
 
 
 class ByteStream(asyncio.Protocol):
@@ -83,8 +43,10 @@ class ByteStream(asyncio.Protocol):
     probe has consumed them.
     """
 
-    def __init__(self, high_water: int = 256 * 1024) -> None:
-        self.loop = asyncio.get_running_loop()
+    def __init__(
+        self, high_water: int = 256 * 1024, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        self.loop = loop or asyncio.get_running_loop()
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.closed = False  # the peer sent EOF or the connection is gone
@@ -194,18 +156,29 @@ class ByteStream(asyncio.Protocol):
 class Conn:
     """A client connection with bounded, timed reads and a transcript."""
 
-    def __init__(self, stream: ByteStream, settings: ProbeSettings, transcript: Transcript) -> None:
+    def __init__(
+        self,
+        stream: ByteStream,
+        settings: ProbeSettings,
+        transcript: Transcript,
+        task: asyncio.Task[Any] | None = None,
+    ) -> None:
         self.stream = stream
         self.settings = settings
         self.transcript = transcript
-        self._task = asyncio.current_task()  # a connection is used by the task that opened it
+        # A connection is used by the task that opened it.
+        self._task = task or asyncio.current_task(stream.loop)
+        self._steps = StepTimer(stream.loop, self._task) if self._task is not None else None
 
-    def deadline(self, seconds: float | None = None) -> Deadline | asyncio.Timeout:
+    def deadline(self, seconds: float | None = None) -> StepTimer | Deadline | asyncio.Timeout:
         """A timeout for one step (default: the settings' timeout)."""
         seconds = self.settings.timeout if seconds is None else seconds
         if self._task is None:  # outside a task (not in pathsec's own use)
             return asyncio.timeout(seconds)
-        return Deadline(self.stream.loop, self._task, seconds)
+        steps = self._steps
+        if steps is None or steps.active:  # a step inside a step: a timer of its own
+            return Deadline(self.stream.loop, self._task, seconds)
+        return steps.step(seconds)
 
     @property
     def transport(self) -> asyncio.Transport:
@@ -257,6 +230,7 @@ class Conn:
         limit = self.settings.max_line_bytes
         stream = self.stream
         add = self.transcript.add
+        keep = self.transcript.keeps_lines
         async with self.deadline():
             while True:
                 # Every complete line already buffered, in one pass (a reply usually
@@ -270,12 +244,16 @@ class Conn:
                         return lines
                     continue
                 used = 0
-                for raw in bytes(buffer[: end + 1]).split(b"\n")[:-1]:
+                # One decode for all of them (latin-1: a byte per character, never fails).
+                parts = buffer[: end + 1].decode("latin-1").split("\n")
+                parts.pop()  # what followed the last newline: nothing
+                for raw in parts:
                     if len(raw) > limit:
                         raise ProtocolError(f"line longer than {limit} bytes")
                     used += len(raw) + 1
-                    line = raw.rstrip(b"\r").decode("latin-1")
-                    add("S", line)
+                    line = raw.rstrip("\r")
+                    if keep:
+                        add("S", line)
                     lines.append(line)
                     total += len(line) + 2
                     if done(line):
@@ -359,6 +337,8 @@ class Conn:
 
     def abort(self) -> None:
         """Drop the connection at once (no TLS close_notify, no waiting for the peer)."""
+        if self._steps is not None:
+            self._steps.stop()
         if self.stream.transport is not None:
             self.stream.transport.abort()
 
@@ -373,6 +353,9 @@ class Conn:
                 await self.stream.wait_lost()
         except (OSError, TimeoutError, ssl.SSLError):
             transport.abort()
+        finally:
+            if self._steps is not None:
+                self._steps.stop()
 
 
 class _LineTest(Protocol):
@@ -466,14 +449,22 @@ async def connect(
         record = None  # only the job's first connect counts
     start = time.monotonic()
     sock: socket.socket | None = None
+    # The loop and the task are looked up once per connection (on Python 3.11 each lookup
+    # is a getpid system call) and handed to the stream, the deadline and the connection.
     loop = asyncio.get_running_loop()
+    task = asyncio.current_task(loop)
     high_water = max(4 * settings.max_line_bytes, settings.max_reply_bytes)
 
     def stream() -> ByteStream:
-        return ByteStream(high_water)
+        return ByteStream(high_water, loop)
 
+    limit = (
+        Deadline(loop, task, settings.timeout)
+        if task is not None
+        else asyncio.timeout(settings.timeout)
+    )
     try:
-        async with asyncio.timeout(settings.timeout):
+        async with limit:
             if tls is None and is_ip(endpoint.host):
                 # One address and nothing after the connect: the event loop connects
                 # (one step instead of a socket of ours handed over), so this is the
@@ -484,7 +475,7 @@ async def connect(
                 )
                 if record is not None:
                     record.ms = round((time.monotonic() - start) * 1000, 2)
-                return Conn(protocol, settings, transcript)
+                return Conn(protocol, settings, transcript, task)
             sock = await open_socket(endpoint, settings)
             if record is not None:
                 record.ms = round((time.monotonic() - start) * 1000, 2)
@@ -502,7 +493,7 @@ async def connect(
         if sock is not None:
             sock.close()
         raise
-    conn = Conn(protocol, settings, transcript)
+    conn = Conn(protocol, settings, transcript, task)
     if tls is not None:
         transcript.note(f"TLS handshake done ({conn.tls_version()})")
     return conn

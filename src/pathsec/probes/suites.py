@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -114,6 +115,13 @@ def candidates(tls13: bool) -> tuple[int, ...]:
     one it can use at the version it answers, and what it picks is the fact recorded.
     """
     return tuple(code for code, s in registry().items() if s.tls13 == tls13)
+
+
+@cache
+def candidates_wire(tls13: bool) -> bytes:
+    """:func:`candidates` as a ClientHello lists them: two bytes each, big-endian."""
+    codes = candidates(tls13)
+    return struct.pack(f">{len(codes)}H", *codes)
 
 
 #: SSL 2.0 cipher kinds (code, name, bits, export).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from pathsec.quoting import terminal
 
@@ -32,6 +33,8 @@ class Transcript:
 
     lines: list[str] = field(default_factory=list)
     dropped: int = 0
+    #: False when :meth:`add` keeps no server lines (readers then do not offer them).
+    keeps_lines: ClassVar[bool] = True
 
     def add(self, who: str, text: str) -> None:
         """Record one line (control characters escaped, long lines cut)."""
@@ -56,6 +59,8 @@ class Transcript:
 class NullTranscript(Transcript):
     """A transcript that keeps nothing: for connections whose dialogue is thrown away (the
     cipher enumeration's rounds), so their lines are not cleaned and interned for nothing."""
+
+    keeps_lines: ClassVar[bool] = False
 
     def add(self, who: str, text: str) -> None:
         """Keep nothing."""

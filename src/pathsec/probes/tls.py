@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -139,6 +139,8 @@ class VersionResults(BaseModel):
 
 class _OutcomeOnly(Transcript):
     """A transcript that keeps notes (handshake outcomes) but not the dialogue lines."""
+
+    keeps_lines: ClassVar[bool] = False
 
     def add(self, who: str, text: str) -> None:
         """Keep ``*`` notes only."""
