@@ -25,6 +25,7 @@ from typer.core import TyperCommand, TyperGroup
 from pathsec import __version__
 from pathsec.errors import InputError, PathsecError
 from pathsec.exitcodes import ExitCode
+from pathsec.gctune import paused_gc
 from pathsec.quoting import terminal
 
 # Each command's module is imported when the command runs (or prints its own help), never
@@ -194,20 +195,38 @@ class _Deferred(TyperCommand):
 
 class LazyGroup(TyperGroup):
     """The top-level group: lists every command of :data:`COMMANDS` with its help, and imports
-    a command's module only when that command is invoked."""
+    a command's module only when that command is invoked.
+
+    Parsing the options (which imports pydantic) and importing the command's module run
+    with the cyclic garbage collector paused: imports make many objects and no garbage
+    cycles, and the collector's passes over them were 0.02 s of ``pathsec audit``'s start.
+    """
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         for name, _, text in COMMANDS:
             self.commands.setdefault(name, _Deferred(name, text))
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Context | None = None,
+        **extra: Any,
+    ) -> Context:
+        """Parse the group's options as click does (collector paused)."""
+        with paused_gc():
+            return super().make_context(info_name, args, parent, **extra)
+
     def resolve_command(
         self, ctx: Context, args: list[str]
     ) -> tuple[str | None, Command | None, list[str]]:
-        """Resolve as click does, then swap a deferred command for the real one."""
+        """Resolve as click does, then swap a deferred command for the real one (imported
+        with the collector paused)."""
         name, cmd, rest = super().resolve_command(ctx, args)
         if name is not None and isinstance(cmd, _Deferred):
-            cmd = self.commands[name] = load_command(name)
+            with paused_gc():
+                cmd = self.commands[name] = load_command(name)
         return name, cmd, rest
 
 
