@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ast
 import json
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -77,6 +79,24 @@ def test_each_command_loads_only_its_module(
     rc, loaded = _loaded_after(argv, absent)
     assert rc == 0
     assert loaded == [module]
+
+
+def test_an_audit_of_targets_loads_no_plan_and_no_library_it_does_not_use(
+    tmp_path: Path,
+) -> None:
+    # A whole audit of an ad-hoc target (a closed loopback port) with the terminal table
+    # and a results file: no plan or topology models (the report reads a plan only when
+    # given one), no progress bar without a terminal, none of the other commands' libraries.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the socket is
+    argv = ["audit", "-t", f"127.0.0.1:{port}/smtp", "--no-store", "--timeout", "5"]
+    argv += ["-o", str(tmp_path / "r.json")]
+    absent = (*HEAVY, "pathsec.plan", "pathsec.topology", "rich.progress")
+    rc, loaded = _loaded_after(argv, tuple(m for m in absent if m != "cryptography"))
+    assert rc == 1  # the closed port is a finding
+    assert loaded == ["pathsec.cli.audit_cmd"]
+    assert json.loads((tmp_path / "r.json").read_text())["endpoints"][0]["status"] == "refused"
 
 
 def test_the_table_names_every_command_with_its_own_help() -> None:
