@@ -73,11 +73,16 @@ def test_equals_rich_or_declines(table: Table, width: int) -> None:
 @settings(max_examples=200, deadline=None)
 @given(table=tables(ASCII, most=4), width=st.integers(60, 140))
 def test_plain_text_tables_take_the_fast_layout(table: Table, width: int) -> None:
-    # Plain text in columns wide enough for a character: laid out here, the same as rich.
+    # Plain text: laid out here, the same as rich, unless rich squeezed a column to less
+    # than a character between its padding (no_wrap columns wider than the console).
     console = _console(width)
     fast = render_table(table, console)
-    assert fast is not None
-    assert fast == _by_rich(table, console)
+    by_rich = _by_rich(table, console)
+    if fast is None:
+        bottom = by_rich.splitlines()[-1]
+        assert min(len(w) for w in bottom[1:-1].split(box.HEAVY_HEAD.bottom_divider)) < 3
+    else:
+        assert fast == by_rich
 
 
 def test_declines_colour_other_boxes_and_styles() -> None:
