@@ -4,6 +4,7 @@ each command imports its own module when it runs, and `--help` still lists them 
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import socket
 import subprocess
@@ -135,6 +136,29 @@ def test_commands_still_run_and_a_typo_is_still_suggested(
     assert err.count("\n") == 1 and "Did you mean 'validate'?" in err
     assert run(["audit", "--help"]) == 0
     assert "--targets-file" in capsys.readouterr().out
+
+
+def test_start_up_objects_are_frozen_only_in_the_console_script() -> None:
+    # The console script's process ends with its command: what parsing and importing made
+    # is frozen out of the collector's passes. run() in a longer-lived process freezes
+    # nothing (frozen garbage would never be freed there).
+    before = gc.get_freeze_count()
+    assert run(["catalog", "show", "transport.hub_to_hub"]) == 0
+    assert gc.get_freeze_count() == before
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+        "from pathsec.cli.main import entry\n"
+        "entry()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "catalog", "show", "transport.hub_to_hub"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    assert int(proc.stderr.split()[-1]) > 10_000
 
 
 def test_exit_flushes_output_and_runs_exit_handlers() -> None:
