@@ -1,15 +1,15 @@
-"""A rich :class:`~rich.table.Table` of plain text, laid out as rich lays it out, in a tenth
-of the time.
+"""A rich :class:`~rich.table.Table` of plain text, laid out as rich lays it out, faster.
 
 rich renders every cell through its whole pipeline (padding, segments, cropping, shaping):
-about 0.1 s for the 1,200 lines of an audit of 200 endpoints, a fifth of what the whole
-``pathsec audit`` process spends besides the audit itself. Without colour, a cell of plain
-text is its lines, each padded to the column's width. So rich still decides everything
-that takes judgement: the column widths, the title and the header (from a table of the same
-columns with one row of the same measurements), and the word-wrapping of every line that
-does not fit (:meth:`rich.text.Text.wrap`); only the joining is done here. Tables this does
-not cover (colour, other boxes, styles, alignments) return None: the caller prints them with
-rich. ``tests/report/test_fast_table.py`` checks the output equals rich's for generated tables.
+the terminal report of an audit of 200 endpoints (1,200 lines) took 0.1 s, a fifth of what
+the whole ``pathsec audit`` process spent besides the audit itself; 0.025 s now, building
+the rows included. Without colour, a cell of plain text is its lines, each padded to the
+column's width. So rich still decides everything that takes judgement: the column widths,
+the title and the header (from a table of the same columns with one row of the same
+measurements), and the word-wrapping of every line that does not fit
+(:meth:`rich.text.Text.wrap`); only the joining is done here. Tables this does not cover
+(colour, other boxes, styles, alignments) return None: the caller prints them with rich.
+``tests/report/test_fast_table.py`` checks the output equals rich's for generated tables.
 """
 
 from __future__ import annotations
