@@ -245,6 +245,7 @@ class Run:
     seen: dict[str, Seen] = field(default_factory=dict)
     note: str = ""
     server_cpu: float = 0.0  # CPU seconds the SMTP servers used during the run
+    cpu: float | None = None  # whole process: user + system seconds (the machine is shared)
 
 
 def _key(ip: str, port: int) -> str:
@@ -257,9 +258,10 @@ TIME = "/usr/bin/time"
 _RSS_MARK = "pathsec-bench-rss-kb "
 
 
-def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
+def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int, float, float]:
     """Run ``cmd`` (stdout discarded, stderr kept); wall seconds from start to exit, exit
-    status and the process's peak RSS in MB (through GNU time when it is installed)."""
+    status, the process's peak RSS in MB (through GNU time when it is installed) and its
+    CPU seconds (user + system, with the processes it waited for)."""
     wrapped = [TIME, "-f", _RSS_MARK + "%M", *cmd] if os.path.exists(TIME) else list(cmd)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -275,7 +277,7 @@ def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float,
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err[-2000:]}")
     marks = [ln for ln in err.splitlines() if ln.startswith(_RSS_MARK)]
     rss = int(marks[-1][len(_RSS_MARK) :]) / 1024 if marks else usage.ru_maxrss / 1024
-    return wall, proc.returncode, rss
+    return wall, proc.returncode, rss, usage.ru_utime + usage.ru_stime
 
 
 def seen_in_results(doc: dict[str, Any]) -> tuple[dict[str, Seen], dict[str, int]]:
@@ -363,13 +365,14 @@ def run_cli(
     if concurrency:
         cmd += ["--concurrency", str(concurrency)]
     env = dict(os.environ, PATHSEC_DB=f"sqlite:///{workdir / 'history.sqlite3'}")
-    wall, _, rss = timed(cmd, env)
+    wall, _, rss, cpu = timed(cmd, env)
     seen, n = seen_in_results(json.loads(out.read_text(encoding="utf-8")))
     return Run(
         variant.name,
         len(endpoints),
         wall,
         rss_mb=rss,
+        cpu=cpu,
         seen=seen,
         note=f"{n['failed']} failed",
         **{k: n[k] for k in ("handshakes", "full", "attempts")},
@@ -425,7 +428,7 @@ def run_library(
         cmd += ["--concurrency", str(concurrency)]
     if variant.tls:
         cmd += ["--tls", variant.tls]
-    wall, _, _ = timed(cmd)
+    wall, _, _, _ = timed(cmd)
     data = json.loads(out.read_text(encoding="utf-8"))
     seen, n = seen_in_results(data["result"])
     rss = data["rss_mb"]
@@ -523,7 +526,7 @@ def run_ceiling(endpoints: Sequence[Endpoint], workdir: Path) -> Run:
     spec, out = workdir / "ceiling.json", workdir / "ceiling-out.json"
     spec.write_text(json.dumps(list(endpoints)), encoding="utf-8")
     total = max(len(endpoints), CEILING_HANDSHAKES)
-    wall, _, rss = timed(
+    wall, _, rss, _ = timed(
         [
             sys.executable,
             str(Path(__file__).resolve()),
@@ -572,7 +575,7 @@ def run_nmap(endpoints: Sequence[Endpoint], scripts: str, workdir: Path) -> Run:
         "-iL",
         str(hosts),
     ]
-    wall, _, rss = timed(cmd)
+    wall, _, rss, _ = timed(cmd)
     root = ET.parse(xml).getroot()
     finished = root.find("runstats/finished")
     elapsed = float(finished.get("elapsed", wall)) if finished is not None else wall
@@ -791,6 +794,14 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
         + "; ".join(f"{name} {_runs(runs)}" for name, runs in clis.items())
         + (f"; nmap {_runs(n1s)}; nmap+enum {_runs(n2s)}" if opts.nmap else "")
         + f"; ceiling {_runs(ceilings)}"
+    )
+    print(
+        f"[{n}] whole-process CPU seconds per run (user + system): "
+        + "; ".join(
+            f"{name} {', '.join(f'{r.cpu or 0:.2f}' for r in runs)} (median "
+            f"{statistics.median(r.cpu or 0 for r in runs):.2f})"
+            for name, runs in clis.items()
+        )
     )
     print(
         f"[{n}] in-process seconds per run: "

@@ -4,9 +4,12 @@ each command imports its own module when it runs, and `--help` still lists them 
 from __future__ import annotations
 
 import ast
+import gc
 import json
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -79,6 +82,24 @@ def test_each_command_loads_only_its_module(
     assert loaded == [module]
 
 
+def test_an_audit_of_targets_loads_no_plan_and_no_library_it_does_not_use(
+    tmp_path: Path,
+) -> None:
+    # A whole audit of an ad-hoc target (a closed loopback port) with the terminal table
+    # and a results file: no plan or topology models (the report reads a plan only when
+    # given one), no progress bar without a terminal, none of the other commands' libraries.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the socket is
+    argv = ["audit", "-t", f"127.0.0.1:{port}/smtp", "--no-store", "--timeout", "5"]
+    argv += ["-o", str(tmp_path / "r.json")]
+    absent = (*HEAVY, "pathsec.plan", "pathsec.topology", "rich.progress")
+    rc, loaded = _loaded_after(argv, tuple(m for m in absent if m != "cryptography"))
+    assert rc == 1  # the closed port is a finding
+    assert loaded == ["pathsec.cli.audit_cmd"]
+    assert json.loads((tmp_path / "r.json").read_text())["endpoints"][0]["status"] == "refused"
+
+
 def test_the_table_names_every_command_with_its_own_help() -> None:
     names = [name for name, _, _ in COMMANDS]
     assert len(names) == len(set(names))
@@ -115,6 +136,29 @@ def test_commands_still_run_and_a_typo_is_still_suggested(
     assert err.count("\n") == 1 and "Did you mean 'validate'?" in err
     assert run(["audit", "--help"]) == 0
     assert "--targets-file" in capsys.readouterr().out
+
+
+def test_start_up_objects_are_frozen_only_in_the_console_script() -> None:
+    # The console script's process ends with its command: what parsing and importing made
+    # is frozen out of the collector's passes. run() in a longer-lived process freezes
+    # nothing (frozen garbage would never be freed there).
+    before = gc.get_freeze_count()
+    assert run(["catalog", "show", "transport.hub_to_hub"]) == 0
+    assert gc.get_freeze_count() == before
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+        "from pathsec.cli.main import entry\n"
+        "entry()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "catalog", "show", "transport.hub_to_hub"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    assert int(proc.stderr.split()[-1]) > 10_000
 
 
 def test_exit_flushes_output_and_runs_exit_handlers() -> None:

@@ -54,6 +54,9 @@ def test_every_format_maps_to_a_writer() -> None:
         ("sample.junit.xml", ReportFormat.junit, {}),
         ("sample.html", ReportFormat.html, {}),
         ("sample-noplan.html", ReportFormat.html, {"plan": None, "lang": "zh"}),
+        ("sample.txt", ReportFormat.table, {}),
+        ("sample.zh.txt", ReportFormat.table, {"lang": "zh"}),
+        ("sample-noplan.txt", ReportFormat.table, {"plan": None}),
     ],
 )
 def test_golden(name: str, fmt: ReportFormat, kw: dict[str, object]) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -25,6 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 from pathsec import __version__
 from pathsec.errors import InputError, PathsecError
 from pathsec.exitcodes import ExitCode
+from pathsec.gctune import paused_gc
 from pathsec.quoting import terminal
 
 # Each command's module is imported when the command runs (or prints its own help), never
@@ -192,22 +194,56 @@ class _Deferred(TyperCommand):
         super().__init__(name, help=help)
 
 
+#: Set by :func:`entry`, the console script, whose process ends with the command: what
+#: start-up made is then moved out of the collector's sight (``gc.freeze``) instead of
+#: being walked once it resumes (0.01 s). Not for :func:`run` in a longer-lived process.
+_freeze_startup = False
+
+
+@contextlib.contextmanager
+def _startup_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for a block of imports (and frozen after it in
+    the console script's process)."""
+    with paused_gc():
+        yield
+        if _freeze_startup:
+            gc.freeze()
+
+
 class LazyGroup(TyperGroup):
     """The top-level group: lists every command of :data:`COMMANDS` with its help, and imports
-    a command's module only when that command is invoked."""
+    a command's module only when that command is invoked.
+
+    Parsing the options (which imports pydantic) and importing the command's module run
+    with the cyclic garbage collector paused: imports make many objects and no garbage
+    cycles, and the collector's passes over them were 0.03 s of ``pathsec audit``'s start.
+    """
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         for name, _, text in COMMANDS:
             self.commands.setdefault(name, _Deferred(name, text))
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Context | None = None,
+        **extra: Any,
+    ) -> Context:
+        """Parse the group's options as click does (collector paused)."""
+        with _startup_gc():
+            return super().make_context(info_name, args, parent, **extra)
+
     def resolve_command(
         self, ctx: Context, args: list[str]
     ) -> tuple[str | None, Command | None, list[str]]:
-        """Resolve as click does, then swap a deferred command for the real one."""
+        """Resolve as click does, then swap a deferred command for the real one (imported
+        with the collector paused)."""
         name, cmd, rest = super().resolve_command(ctx, args)
         if name is not None and isinstance(cmd, _Deferred):
-            cmd = self.commands[name] = load_command(name)
+            with _startup_gc():
+                cmd = self.commands[name] = load_command(name)
         return name, cmd, rest
 
 
@@ -286,6 +322,8 @@ def internal_error(exc: BaseException) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
+    global _freeze_startup
+    _freeze_startup = True
     hard_exit(run())
 
 

@@ -10,7 +10,6 @@ import ipaddress
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from pathsec.audit.engine import DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, Limits
 from pathsec.audit.models import EndpointResult
@@ -84,6 +83,9 @@ class RichObserver:
     """Progress bar on stderr (only used when stderr is a terminal and not ``--quiet``)."""
 
     def __init__(self, label: str = "auditing") -> None:
+        # imported here: only a terminal shows the bar (a run into a pipe or file never does)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
         self.progress = Progress(
             TextColumn(label),
             BarColumn(),

@@ -13,12 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity
 from pathsec.catalog.loader import load_builtin
-from pathsec.plan.models import Flow, Plan
 from pathsec.probes.base import Status
 from pathsec.quoting import terminal
+
+if TYPE_CHECKING:  # annotations only: the plan's and topology's models cost 40 ms to import,
+    # and an audit of ad-hoc targets has no plan
+    from pathsec.plan.models import Flow, Plan
 
 #: Longest server-supplied text a report shows in one cell or line.
 TEXT_LIMIT = 2000

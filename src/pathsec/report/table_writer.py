@@ -21,6 +21,7 @@ from pathsec.report.checks import (
     severity_counts,
     status_counts,
 )
+from pathsec.report.fast_table import render_table
 from pathsec.report.i18n import SEVERITY_LABELS, STATUS_LABELS, label, pick
 from pathsec.report.interface import ReportFormat, ReportInput, ReportLang, Writer
 
@@ -78,6 +79,15 @@ def _endpoints_cell(where: Sequence[str], lang: ReportLang) -> str:
     return "\n".join(lines)
 
 
+def _print(console: Console, table: Table) -> None:
+    """Print ``table`` as rich does (:mod:`pathsec.report.fast_table` when it can)."""
+    text = render_table(table, console)
+    if text is None:
+        console.print(table)
+    else:
+        console.file.write(text)
+
+
 class TableWriter(Writer):
     """Tables for a terminal; ``color`` adds ANSI styles (off for files and pipes)."""
 
@@ -131,7 +141,7 @@ class TableWriter(Writer):
                 Text(_endpoints_cell(where, lang)),
                 Text("\n".join(evidence)),
             )
-        console.print(findings)
+        _print(console, findings)
         table = Table(title=label("checks", lang), show_lines=False)
         for h in ("checks", "status", "path", "observations", "reason"):
             table.add_column(label(h, lang), overflow="fold")
@@ -149,7 +159,7 @@ class TableWriter(Writer):
                 Text(safe(seen, SUMMARY_LIMIT)),
                 Text(safe(reasons if c.endpoints else label("not_audited", lang))),
             )
-        console.print(table)
+        _print(console, table)
         if len(shown) < len(checks):
             more = f"{len(checks) - len(shown):,}"
             console.print(Text(label("more_checks", lang).format(n=more)))
