@@ -7,8 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from pathsec.catalog.models import Catalog
-from pathsec.compiled import load_shipped
-from pathsec.yamlfile import load_yaml_file, validate_located
+from pathsec.yamlfile import load_yaml_file, load_yaml_text, validate_located
 
 BUILTIN_NAME = "catalog.yaml"
 
@@ -20,9 +19,9 @@ def builtin_catalog_text() -> str:
 
 @lru_cache(maxsize=1)
 def load_builtin() -> Catalog:
-    """The catalog shipped with pathsec (cached; it is immutable; read from its compiled
-    twin while that is current, :mod:`pathsec.compiled`)."""
-    return load_shipped(resources.files("pathsec.catalog").joinpath("data"), BUILTIN_NAME, Catalog)
+    """The catalog shipped with pathsec (cached; it is immutable)."""
+    doc = load_yaml_text(builtin_catalog_text(), f"<builtin>/{BUILTIN_NAME}")
+    return validate_located(Catalog, doc)
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.audit.models import Text
-from pathsec.compiled import load_shipped
+from pathsec.yamlfile import load_yaml_text, validate_located
 
 TEXTS_FILE = "texts.yaml"
 SCHEMA_ID = "https://pathsec.invalid/schemas/finding-texts.schema.json"
@@ -49,8 +49,8 @@ def texts_yaml() -> str:
 def finding_texts() -> dict[str, FindingText]:
     """Every finding's texts by id (loaded and validated once; the objects are shared by
     all findings of an id, which matters for a fleet of 10,000 endpoints)."""
-    folder = resources.files("pathsec.audit.checks")
-    return dict(load_shipped(folder, TEXTS_FILE, FindingTexts).findings)
+    doc = load_yaml_text(texts_yaml(), f"<builtin>/{TEXTS_FILE}")
+    return dict(validate_located(FindingTexts, doc).findings)
 
 
 def texts_of(finding_id: str) -> FindingText:
