@@ -144,8 +144,8 @@ def test_memory_and_other_urls_still_work_through_sqlalchemy() -> None:
     assert load_run(run_id, "sqlite://") == sample_result()
 
 
-def test_the_stored_document_is_the_results_json() -> None:
-    from pathsec.store.rows import document
+def test_the_stored_document_is_the_results_json_compressed() -> None:
+    from pathsec.store.rows import DOCUMENT_PREFIX, document, document_json
 
     for result in (
         sample_result(),
@@ -154,5 +154,56 @@ def test_the_stored_document_is_the_results_json() -> None:
         sample_result().model_copy(update={"findings": ()}),
     ):
         doc = document(result)
-        assert doc == result.model_dump_json(ensure_ascii=True) and doc.isascii()
-        assert AuditResult.model_validate_json(doc) == result
+        assert doc.startswith(DOCUMENT_PREFIX) and doc.isascii()
+        assert document_json(doc) == result.model_dump_json().encode()
+        assert AuditResult.model_validate_json(document_json(doc)) == result
+    # JSON results compress many times over: 40 endpoints' document is a fraction of its JSON
+    big = _many(40)
+    assert len(document(big)) * 10 < len(big.model_dump_json())
+
+
+def _stored_result(db: Path, run_id: int) -> str:
+    con = sqlite3.connect(db)
+    try:
+        text: str = con.execute(
+            "select result from pathsec_runs where id = ?", (run_id,)
+        ).fetchone()[0]
+        return text
+    finally:
+        con.close()
+
+
+def _set_stored_result(db: Path, run_id: int, text: str) -> None:
+    con = sqlite3.connect(db)
+    try:
+        with con:
+            con.execute("update pathsec_runs set result = ? where id = ?", (text, run_id))
+    finally:
+        con.close()
+
+
+def test_runs_stored_before_compression_still_load(tmp_path: Path) -> None:
+    """Rows written before the document was compressed hold the JSON itself."""
+    db = tmp_path / "h.sqlite3"
+    url = f"sqlite:///{db}"
+    result = _many(2)
+    save_run(sample_result(), url)
+    run_id = save_run(result, url)
+    assert not _stored_result(db, run_id).startswith("{")
+    _set_stored_result(db, run_id, result.model_dump_json(ensure_ascii=True))  # the old form
+    assert load_run(run_id, url) == result
+    assert load_run(run_id - 1, url) == sample_result()
+
+
+def test_a_damaged_document_is_a_store_error(tmp_path: Path) -> None:
+    from pathsec.store import StoreError
+    from pathsec.store.rows import DOCUMENT_PREFIX
+
+    db = tmp_path / "h.sqlite3"
+    url = f"sqlite:///{db}"
+    run_id = save_run(sample_result(), url)
+    stored = _stored_result(db, run_id)
+    for bad in (stored[:-12], DOCUMENT_PREFIX + "not base64!", DOCUMENT_PREFIX + "AAAA"):
+        _set_stored_result(db, run_id, bad)
+        with pytest.raises(StoreError, match=f"run {run_id} is stored in an unreadable form"):
+            load_run(run_id, url)

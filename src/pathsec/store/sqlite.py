@@ -70,8 +70,9 @@ def save_sqlite(path: str, rows: RunRows) -> int | None:
             cur = con.execute(_RUN, (stored_at_text(rows), *rows.run[1:]))
             run_id = cur.lastrowid
             assert run_id is not None
-            con.executemany(_ENDPOINT, [(run_id, *e) for e in rows.endpoints])
-            con.executemany(_FINDING, [(run_id, *f) for f in rows.findings])
+            # Rows made as SQLite takes them: never all of them at once.
+            con.executemany(_ENDPOINT, ((run_id, *e) for e in rows.endpoints()))
+            con.executemany(_FINDING, ((run_id, *f) for f in rows.findings()))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
