@@ -26,10 +26,11 @@ import asyncio
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pathsec.compaction import compacted
 from pathsec.probes.chain import ChainFacts, analyse_chain, verify_code_facts, verify_context
 from pathsec.probes.flight import Flight, read_flight
 from pathsec.probes.hello import HelloOffer, TlsAlert, client_hello
@@ -95,6 +96,9 @@ class VersionSuites(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
+
     version: str
     suites: tuple[SuiteSeen, ...] = ()
     server_order: bool | None = None
@@ -105,6 +109,9 @@ class VersionSuites(BaseModel):
 
 class CipherObservation(Observation):
     """Accepted cipher suites per version, key exchange strength, the chain as sent."""
+
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
 
     versions: tuple[VersionSuites, ...] = ()
     tls13_groups: tuple[str, ...] = ()
@@ -533,6 +540,9 @@ class CipherProbe(Probe[CipherObservation]):
         except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
             status, reason = classify(exc)
             return Attempt(job, status, reason, (f"*: {job.variant}: {reason}",))
+        # Endpoints of the same server port wait for this value and it stays with the run's
+        # shared work: compacted now, equal values of other ports are one instance.
+        value = compacted(value)
         return Attempt(job, Status.ok, None, (f"*: {job.variant} enumerated",), value)
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> CipherObservation:

@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,6 +82,9 @@ class VersionResult(BaseModel):
 
 class TlsObservation(Observation):
     """Accepted versions and the session/certificate of the best handshake."""
+
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
 
     versions: dict[str, Verdict] = Field(default_factory=dict)
     version_reasons: dict[str, str] = Field(default_factory=dict)
