@@ -181,6 +181,18 @@ class EnumJob(Job):
         return self.shared is None
 
 
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A server port's enumeration as the endpoints waiting for it take it: kept with the
+    run's shared work until the run ends, so no more than this (not the job and its
+    endpoint)."""
+
+    label: str
+    status: Status
+    reason: str | None
+    value: BaseModel | None
+
+
 class _Refused(Exception):
     """The server refused the offer (alert or close): no suite left."""
 
@@ -237,6 +249,9 @@ def _seen(flight: Flight) -> SuiteSeen:
 
 class _VersionResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Kept per server port for the run (shared work): equal ones are one instance.
+    interned: ClassVar[bool] = True
 
     suites: VersionSuites
     chain: ChainFacts | None = None
@@ -511,18 +526,20 @@ class CipherProbe(Probe[CipherObservation]):
         """The job's enumeration (or its wait for the endpoint that does it)."""
         assert isinstance(job, EnumJob)
         if job.shared is not None:
-            attempt: Attempt = await asyncio.shield(job.shared)
-            note = f"*: {job.variant}: {SHARED_NOTE} {attempt.job.endpoint.label}"
-            return Attempt(job, attempt.status, attempt.reason, (note,), attempt.value)
+            done: _Done = await asyncio.shield(job.shared)
+            note = f"*: {job.variant}: {SHARED_NOTE} {done.label}"
+            return Attempt(job, done.status, done.reason, (note,), done.value)
         try:
             attempt = await self._work(job, settings)
         except BaseException as exc:
             if job.owner is not None and not job.owner.done():
                 reason = f"enumeration interrupted: {type(exc).__name__}"
-                job.owner.set_result(Attempt(job, Status.error, reason))
+                job.owner.set_result(_Done(job.endpoint.label, Status.error, reason, None))
             raise
         if job.owner is not None and not job.owner.done():
-            job.owner.set_result(attempt)
+            job.owner.set_result(
+                _Done(job.endpoint.label, attempt.status, attempt.reason, attempt.value)
+            )
         return attempt
 
     async def _work(self, job: EnumJob, settings: ProbeSettings) -> Attempt:
