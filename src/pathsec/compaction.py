@@ -63,7 +63,7 @@ def compact(value: object) -> None:
 
     Inside :func:`sharing_values`, a model whose class sets ``interned: ClassVar[bool] =
     True`` (the facts a server's configuration decides: cipher enumerations, chains,
-    certificates, sessions, EHLO replies) is replaced by the first equal one seen in the
+    certificates, sessions) is replaced by the first equal one seen in the
     run: identical JSON (compared by a 128-bit BLAKE2b digest), one instance. 10,000
     endpoints of one configuration held 10,000 copies of the same 5 KB enumeration.
     """

@@ -9,7 +9,6 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -87,9 +86,6 @@ class EhloInfo(BaseModel):
     """What one EHLO reply advertises."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
-    interned: ClassVar[bool] = True
 
     greeting: str
     keywords: tuple[str, ...]
