@@ -51,7 +51,7 @@ from pathsec.probes.interface import (
     Status,
 )
 from pathsec.probes.runtime import Conn, classify, connect, sni_for
-from pathsec.probes.shared import claim
+from pathsec.probes.shared import Published, claim
 from pathsec.probes.suites import (
     GROUPS,
     LEGACY_CURVES,
@@ -181,18 +181,6 @@ class EnumJob(Job):
         return self.shared is None
 
 
-@dataclass(frozen=True, slots=True)
-class _Done:
-    """A server port's enumeration as the endpoints waiting for it take it: kept with the
-    run's shared work until the run ends, so no more than this (not the job and its
-    endpoint)."""
-
-    label: str
-    status: Status
-    reason: str | None
-    value: BaseModel | None
-
-
 class _Refused(Exception):
     """The server refused the offer (alert or close): no suite left."""
 
@@ -250,8 +238,7 @@ def _seen(flight: Flight) -> SuiteSeen:
 class _VersionResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    #: Kept per server port for the run (shared work): equal ones are one instance.
-    interned: ClassVar[bool] = True
+    interned: ClassVar[bool] = True  # kept per server port for the run (shared work)
 
     suites: VersionSuites
     chain: ChainFacts | None = None
@@ -526,7 +513,7 @@ class CipherProbe(Probe[CipherObservation]):
         """The job's enumeration (or its wait for the endpoint that does it)."""
         assert isinstance(job, EnumJob)
         if job.shared is not None:
-            done: _Done = await asyncio.shield(job.shared)
+            done: Published = await asyncio.shield(job.shared)
             note = f"*: {job.variant}: {SHARED_NOTE} {done.label}"
             return Attempt(job, done.status, done.reason, (note,), done.value)
         try:
@@ -534,11 +521,11 @@ class CipherProbe(Probe[CipherObservation]):
         except BaseException as exc:
             if job.owner is not None and not job.owner.done():
                 reason = f"enumeration interrupted: {type(exc).__name__}"
-                job.owner.set_result(_Done(job.endpoint.label, Status.error, reason, None))
+                job.owner.set_result(Published(job.endpoint.label, Status.error, reason, None))
             raise
         if job.owner is not None and not job.owner.done():
             job.owner.set_result(
-                _Done(job.endpoint.label, attempt.status, attempt.reason, attempt.value)
+                Published(job.endpoint.label, attempt.status, attempt.reason, attempt.value)
             )
         return attempt
 
@@ -557,9 +544,7 @@ class CipherProbe(Probe[CipherObservation]):
         except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
             status, reason = classify(exc)
             return Attempt(job, status, reason, (f"*: {job.variant}: {reason}",))
-        # Endpoints of the same server port wait for this value and it stays with the run's
-        # shared work: compacted now, equal values of other ports are one instance.
-        value = compacted(value)
+        value = compacted(value)  # kept for the run (shared work): equal ones one instance
         return Attempt(job, Status.ok, None, (f"*: {job.variant} enumerated",), value)
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> CipherObservation:
