@@ -99,7 +99,7 @@ def test_wal_mode_and_private_files(tmp_path: Path) -> None:
     assert [r.endpoints for r in list_runs(url)] == [100, 5]
 
 
-def test_saving_imports_no_sqlalchemy_once_the_file_exists(tmp_path: Path) -> None:
+def test_saving_imports_no_sqlalchemy_not_even_for_a_new_file(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     results = tmp_path / "r.json"
     results.write_text(_many(40).model_dump_json(), "utf-8")
@@ -117,8 +117,64 @@ def test_saving_imports_no_sqlalchemy_once_the_file_exists(tmp_path: Path) -> No
         ).stdout.split()
         for _ in range(2)
     ]
-    # The first run sets the file up with SQLAlchemy; the second needs none.
-    assert outs == [["1", "True"], ["2", "False"]]
+    assert outs == [["1", "False"], ["2", "False"]]
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    # SQLAlchemy reads the file it did not set up, and finds its own tables there
+    assert [r.endpoints for r in list_runs(f"sqlite:///{db}")] == [200, 200]
+
+
+def _schema(db: Path) -> list[tuple[str, str, str]]:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("select type, name, sql from sqlite_master order by name").fetchall()
+    finally:
+        con.close()
+    return [(t, n, " ".join(str(sql).split())) for t, n, sql in rows]
+
+
+def test_the_schema_is_sqlalchemys(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from pathsec.store.models import Base
+    from pathsec.store.sqlite import SCHEMA
+
+    dialect = create_engine("sqlite://").dialect
+    emitted = []
+    for table in Base.metadata.sorted_tables:
+        emitted.append(str(CreateTable(table).compile(dialect=dialect)))
+        emitted += [str(CreateIndex(i).compile(dialect=dialect)) for i in table.indexes]
+
+    def norm(sql: str) -> str:
+        return " ".join(sql.split()).replace("( ", "(").replace(" )", ")")
+
+    assert sorted(norm(s) for s in emitted) == sorted(norm(s) for s in SCHEMA)
+    # and the files agree: one set up by SQLAlchemy, one by the stdlib writer
+    save_rows(f"sqlite:///{tmp_path / 'a.sqlite3'}", run_rows(sample_result()))
+    save_run(sample_result(), f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    a, b = (
+        [(t, n, norm(sql)) for t, n, sql in _schema(tmp_path / name)]
+        for name in ("a.sqlite3", "b.sqlite3")
+    )
+    assert a == b and len(a) == 6
+
+
+def test_a_file_with_some_of_the_tables_is_set_up_by_sqlalchemy(tmp_path: Path) -> None:
+    from pathsec.store.sqlite import SCHEMA
+
+    db = tmp_path / "h.sqlite3"
+    con = sqlite3.connect(db)
+    try:
+        con.execute(SCHEMA[0])  # pathsec_runs only
+    finally:
+        con.close()
+    run_id = save_run(sample_result(), f"sqlite:///{db}")
+    assert load_run(run_id, f"sqlite:///{db}") == sample_result()
+    assert {n for t, n, _ in _schema(db) if t == "table"} >= {
+        "pathsec_runs",
+        "pathsec_endpoints",
+        "pathsec_findings",
+    }
 
 
 @pytest.mark.parametrize(
@@ -144,8 +200,8 @@ def test_memory_and_other_urls_still_work_through_sqlalchemy() -> None:
     assert load_run(run_id, "sqlite://") == sample_result()
 
 
-def test_the_stored_document_is_the_results_json() -> None:
-    from pathsec.store.rows import document
+def test_the_stored_document_is_the_results_json_compressed() -> None:
+    from pathsec.store.rows import DOCUMENT_PREFIX, document, document_json
 
     for result in (
         sample_result(),
@@ -154,5 +210,56 @@ def test_the_stored_document_is_the_results_json() -> None:
         sample_result().model_copy(update={"findings": ()}),
     ):
         doc = document(result)
-        assert doc == result.model_dump_json(ensure_ascii=True) and doc.isascii()
-        assert AuditResult.model_validate_json(doc) == result
+        assert doc.startswith(DOCUMENT_PREFIX) and doc.isascii()
+        assert document_json(doc) == result.model_dump_json().encode()
+        assert AuditResult.model_validate_json(document_json(doc)) == result
+    # JSON results compress many times over: 40 endpoints' document is a fraction of its JSON
+    big = _many(40)
+    assert len(document(big)) * 10 < len(big.model_dump_json())
+
+
+def _stored_result(db: Path, run_id: int) -> str:
+    con = sqlite3.connect(db)
+    try:
+        text: str = con.execute(
+            "select result from pathsec_runs where id = ?", (run_id,)
+        ).fetchone()[0]
+        return text
+    finally:
+        con.close()
+
+
+def _set_stored_result(db: Path, run_id: int, text: str) -> None:
+    con = sqlite3.connect(db)
+    try:
+        with con:
+            con.execute("update pathsec_runs set result = ? where id = ?", (text, run_id))
+    finally:
+        con.close()
+
+
+def test_runs_stored_before_compression_still_load(tmp_path: Path) -> None:
+    """Rows written before the document was compressed hold the JSON itself."""
+    db = tmp_path / "h.sqlite3"
+    url = f"sqlite:///{db}"
+    result = _many(2)
+    save_run(sample_result(), url)
+    run_id = save_run(result, url)
+    assert not _stored_result(db, run_id).startswith("{")
+    _set_stored_result(db, run_id, result.model_dump_json(ensure_ascii=True))  # the old form
+    assert load_run(run_id, url) == result
+    assert load_run(run_id - 1, url) == sample_result()
+
+
+def test_a_damaged_document_is_a_store_error(tmp_path: Path) -> None:
+    from pathsec.store import StoreError
+    from pathsec.store.rows import DOCUMENT_PREFIX
+
+    db = tmp_path / "h.sqlite3"
+    url = f"sqlite:///{db}"
+    run_id = save_run(sample_result(), url)
+    stored = _stored_result(db, run_id)
+    for bad in (stored[:-12], DOCUMENT_PREFIX + "not base64!", DOCUMENT_PREFIX + "AAAA"):
+        _set_stored_result(db, run_id, bad)
+        with pytest.raises(StoreError, match=f"run {run_id} is stored in an unreadable form"):
+            load_run(run_id, url)

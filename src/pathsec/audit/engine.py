@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pathsec.audit.models import EndpointResult, Target, compact
+from pathsec.audit.models import EndpointResult, Target
 from pathsec.audit.observations import ObservationsBase, observations
+from pathsec.compaction import compact
 from pathsec.errors import InputError, InputProblem
 from pathsec.probes import registry
 from pathsec.probes.blocking import sync_pool

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathsec.audit.observations import Observations
+from pathsec.compaction import compact
 from pathsec.ident import (
     DomainName,
     FindingId,
@@ -152,49 +152,13 @@ class AuditResult(_Frozen):
     findings: tuple[Finding, ...]
 
 
-#: One shared ``fields set`` per distinct set of field names (see :func:`compact`).
-_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
-
-
-#: Values :func:`compact` has nothing to do for.
-_SCALARS = frozenset({int, float, bool, type(None)})
-
-
-def compact(value: object) -> None:
-    """Let frozen models share their pydantic ``fields set`` with all equal ones.
-
-    Every model instance carries the set of field names it was given (hundreds of bytes);
-    a frozen model never changes it (``model_copy`` copies it first), so the 60-odd models
-    of each endpoint's observations share a handful of sets instead of holding copies.
-    String fields (and tuples of strings) are interned: equal values, one copy.
-    """
-    if isinstance(value, BaseModel):
-        if value.model_config.get("frozen"):
-            fields = value.__pydantic_fields_set__
-            key = frozenset(fields)
-            shared = _FIELDS_SETS.get(key)
-            if shared is None:
-                shared = _FIELDS_SETS[key] = set(key)
-            if fields is not shared:
-                object.__setattr__(value, "__pydantic_fields_set__", shared)
-        values = value.__dict__
-        for name, item in values.items():
-            kind = type(item)
-            if name == "transcript":  # Transcript.add interned every line already
-                continue
-            if kind is str:  # not enum members (str subclasses)
-                values[name] = sys.intern(item)  # the same value: names, subjects, banners
-            elif kind in _SCALARS:
-                continue
-            elif kind is tuple and item and all(type(x) is str for x in item):
-                values[name] = tuple(sys.intern(x) for x in item)
-            else:
-                compact(item)
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            if type(item) not in _SCALARS and type(item) is not str:
-                compact(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            if type(item) not in _SCALARS and type(item) is not str:
-                compact(item)
+__all__ = [
+    "AuditResult",
+    "EndpointResult",
+    "Expectations",
+    "Finding",
+    "FindingSeverity",
+    "Target",
+    "Text",
+    "compact",
+]

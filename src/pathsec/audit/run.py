@@ -17,6 +17,7 @@ from pathsec.audit.checks.registry import grade
 from pathsec.audit.engine import AuditObserver, Engine, Limits, NullObserver, loop_factory
 from pathsec.audit.models import AuditResult, EndpointResult, Finding, FindingSeverity, Target
 from pathsec.audit.profiles import Profile
+from pathsec.compaction import sharing_values
 from pathsec.gctune import batched_gc
 from pathsec.jsontext import escape_controls
 from pathsec.probes.interface import ProbeKind, ProbeSettings, Status
@@ -72,7 +73,7 @@ def audit_or_stop(
     ``complete: false``, and the signal number is returned beside it (None when the run
     was not interrupted).
     """
-    with batched_gc():
+    with batched_gc(), sharing_values():
         return _audit(targets, profile, settings, limits, observer)
 
 
@@ -117,7 +118,7 @@ def probe_or_stop(
     the endpoints that finished are returned (by target index) with the signal number
     (None when the run was not interrupted). ``skip``: follow-up probes to leave out.
     """
-    with batched_gc():
+    with batched_gc(), sharing_values():
         return _probe(targets, settings, limits, observer, skip)
 
 

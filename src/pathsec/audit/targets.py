@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from pathsec.audit.models import Expectations, Target
 from pathsec.catalog import Catalog, load_builtin
+from pathsec.compaction import compact
 from pathsec.errors import InputError, InputProblem
 from pathsec.ident import HOSTNAME_MAX, HOSTNAME_PATTERN, check_address
 from pathsec.probes import registry
@@ -25,7 +27,19 @@ def expectations_for(
 ) -> Expectations | None:
     """What the reference says about ``path_id`` (None when the catalog has no such path);
     ``assumed``: the path was inferred from a bare target's port."""
-    cat = catalog or load_builtin()
+    if catalog is None:
+        return _builtin_expectations(path_id, assumed)
+    return _expectations(path_id, catalog, assumed)
+
+
+@lru_cache(maxsize=256)
+def _builtin_expectations(path_id: str, assumed: bool) -> Expectations | None:
+    """One (frozen) instance per path of the built-in catalog: a targets file of 10,000
+    lines held 10,000 equal copies (9 MB)."""
+    return _expectations(path_id, load_builtin(), assumed)
+
+
+def _expectations(path_id: str, cat: Catalog, assumed: bool) -> Expectations | None:
     for p in cat.paths:
         if p.id == path_id:
             return Expectations(
@@ -110,5 +124,7 @@ def read_targets_file(path: Path, catalog: Catalog | None = None) -> list[Target
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if line:
-            out.append(parse_target(line, str(path), n, catalog))
+            target = parse_target(line, str(path), n, catalog)
+            compact(target)  # shared field-name sets and host names: files can be long
+            out.append(target)
     return out

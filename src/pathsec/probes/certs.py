@@ -8,6 +8,7 @@ import ssl
 import warnings
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import ClassVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -87,6 +88,9 @@ class CertificateFacts(BaseModel):
     """What the leaf certificate says, and what pathsec concludes from it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
 
     subject: str
     issuer: str
@@ -272,6 +276,9 @@ class TlsSession(BaseModel):
     """The negotiated session of one handshake and the server's leaf certificate."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
 
     version: str | None
     cipher: str | None

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -62,6 +63,9 @@ class ChainFacts(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
 
     source: str = "certificate_message"
     links: tuple[ChainLink, ...] = ()

@@ -26,10 +26,11 @@ import asyncio
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pathsec.compaction import compacted
 from pathsec.probes.chain import ChainFacts, analyse_chain, verify_code_facts, verify_context
 from pathsec.probes.flight import Flight, read_flight
 from pathsec.probes.hello import HelloOffer, TlsAlert, client_hello
@@ -50,7 +51,7 @@ from pathsec.probes.interface import (
     Status,
 )
 from pathsec.probes.runtime import Conn, classify, connect, sni_for
-from pathsec.probes.shared import claim
+from pathsec.probes.shared import Published, claim
 from pathsec.probes.suites import (
     GROUPS,
     LEGACY_CURVES,
@@ -96,6 +97,9 @@ class VersionSuites(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
+
     version: str
     suites: tuple[SuiteSeen, ...] = ()
     server_order: bool | None = None
@@ -106,6 +110,9 @@ class VersionSuites(BaseModel):
 
 class CipherObservation(Observation):
     """Accepted cipher suites per version, key exchange strength, the chain as sent."""
+
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
 
     versions: tuple[VersionSuites, ...] = ()
     tls13_groups: tuple[str, ...] = ()
@@ -237,6 +244,8 @@ def _seen(flight: Flight) -> SuiteSeen:
 
 class _VersionResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interned: ClassVar[bool] = True  # kept per server port for the run (shared work)
 
     suites: VersionSuites
     chain: ChainFacts | None = None
@@ -517,18 +526,20 @@ class CipherProbe(Probe[CipherObservation]):
         """The job's enumeration (or its wait for the endpoint that does it)."""
         assert isinstance(job, EnumJob)
         if job.shared is not None:
-            attempt: Attempt = await asyncio.shield(job.shared)
-            note = f"*: {job.variant}: {SHARED_NOTE} {attempt.job.endpoint.label}"
-            return Attempt(job, attempt.status, attempt.reason, (note,), attempt.value)
+            done: Published = await asyncio.shield(job.shared)
+            note = f"*: {job.variant}: {SHARED_NOTE} {done.label}"
+            return Attempt(job, done.status, done.reason, (note,), done.value)
         try:
             attempt = await self._work(job, settings)
         except BaseException as exc:
             if job.owner is not None and not job.owner.done():
                 reason = f"enumeration interrupted: {type(exc).__name__}"
-                job.owner.set_result(Attempt(job, Status.error, reason))
+                job.owner.set_result(Published(job.endpoint.label, Status.error, reason, None))
             raise
         if job.owner is not None and not job.owner.done():
-            job.owner.set_result(attempt)
+            job.owner.set_result(
+                Published(job.endpoint.label, attempt.status, attempt.reason, attempt.value)
+            )
         return attempt
 
     async def _work(self, job: EnumJob, settings: ProbeSettings) -> Attempt:
@@ -546,6 +557,7 @@ class CipherProbe(Probe[CipherObservation]):
         except (OSError, TimeoutError, ProtocolError, EOFError, ssl.SSLError) as exc:
             status, reason = classify(exc)
             return Attempt(job, status, reason, (f"*: {job.variant}: {reason}",))
+        value = compacted(value)  # kept for the run (shared work): equal ones one instance
         return Attempt(job, Status.ok, None, (f"*: {job.variant} enumerated",), value)
 
     def fold(self, endpoint: Endpoint, attempts: Sequence[Attempt]) -> CipherObservation:

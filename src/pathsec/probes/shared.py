@@ -13,7 +13,12 @@ import asyncio
 import contextlib
 from collections.abc import Hashable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
+
+from pathsec.probes.interface import Status
 
 _WORK: ContextVar[dict[Hashable, asyncio.Future[Any]] | None] = ContextVar(
     "pathsec_shared_work", default=None
@@ -42,3 +47,14 @@ def claim(key: Hashable) -> tuple[bool, asyncio.Future[Any] | None]:
     fut = asyncio.get_running_loop().create_future()
     work[key] = fut
     return True, fut
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What the first claimer publishes for the endpoints waiting on a key: kept until the
+    run ends, so no more than they take (not the job, its endpoint and connection hooks)."""
+
+    label: str
+    status: Status
+    reason: str | None
+    value: BaseModel | None

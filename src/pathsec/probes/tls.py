@@ -83,6 +83,9 @@ class VersionResult(BaseModel):
 class TlsObservation(Observation):
     """Accepted versions and the session/certificate of the best handshake."""
 
+    #: Equal values share one instance in a run's results (:func:`pathsec.compaction.compact`).
+    interned: ClassVar[bool] = True
+
     versions: dict[str, Verdict] = Field(default_factory=dict)
     version_reasons: dict[str, str] = Field(default_factory=dict)
     session: TlsSession | None = None

@@ -1,8 +1,8 @@
 """Where the history lives, and its error; no database library is imported here.
 
 The audit stores every run, so this module and :mod:`pathsec.store.save` stay light:
-SQLAlchemy (:mod:`pathsec.store.db`) is imported only for other databases, the first run
-on a new SQLite file, and reading the history.
+SQLAlchemy (:mod:`pathsec.store.db`) is imported only for other databases, a SQLite file
+with only some of the tables, and reading the history.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +24,13 @@ from pathsec.audit.models import AuditResult
 from pathsec.errors import InputError, InputProblem
 from pathsec.store.common import ENV_DB, StoreError, default_db_url
 from pathsec.store.models import Base, EndpointRow, FindingRow, RunRow
-from pathsec.store.rows import ENDPOINT_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, RunRows
+from pathsec.store.rows import (
+    ENDPOINT_COLUMNS,
+    FINDING_COLUMNS,
+    RUN_COLUMNS,
+    RunRows,
+    document_json,
+)
 
 __all__ = ["ENV_DB", "RunInfo", "StoreError", "default_db_url", "list_runs", "load_run", "open_db"]
 
@@ -96,6 +103,10 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: Endpoint or finding rows per bulk insert (bounded memory for large runs).
+_BATCH = 1000
+
+
 def save_rows(db_url: str, rows: RunRows) -> int:
     """Insert one run's rows in a single transaction (bulk inserts); return its run id."""
     engine = open_db(db_url)
@@ -109,22 +120,15 @@ def save_rows(db_url: str, rows: RunRows) -> int:
             key = conn.execute(insert(runs).values(values)).inserted_primary_key
             assert key is not None
             run_id = int(key[0])
-            if rows.endpoints:
-                conn.execute(
-                    insert(endpoints),
-                    [
-                        {"run_id": run_id, **dict(zip(ENDPOINT_COLUMNS, e, strict=True))}
-                        for e in rows.endpoints
-                    ],
-                )
-            if rows.findings:
-                conn.execute(
-                    insert(findings),
-                    [
-                        {"run_id": run_id, **dict(zip(FINDING_COLUMNS, f, strict=True))}
-                        for f in rows.findings
-                    ],
-                )
+            for table, columns, made in (
+                (endpoints, ENDPOINT_COLUMNS, rows.endpoints()),
+                (findings, FINDING_COLUMNS, rows.findings()),
+            ):
+                while batch := list(islice(made, _BATCH)):
+                    conn.execute(
+                        insert(table),
+                        [{"run_id": run_id, **dict(zip(columns, r, strict=True))} for r in batch],
+                    )
     except SQLAlchemyError as exc:
         raise StoreError(
             f"cannot store the run in {shown_url(str(engine.url))}: {_short(exc)}"
@@ -203,6 +207,6 @@ def load_run(run_id: int, db_url: str | None = None) -> AuditResult:
             )
         )
     try:
-        return AuditResult.model_validate_json(text)
-    except ValidationError as exc:
+        return AuditResult.model_validate_json(document_json(text))
+    except (ValidationError, ValueError) as exc:
         raise StoreError(f"run {run_id} is stored in an unreadable form: {exc}") from None

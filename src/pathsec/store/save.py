@@ -17,7 +17,7 @@ def save_run(result: AuditResult, db_url: str | None = None, label: str | None =
         run_id = save_sqlite(path, rows)
         if run_id is not None:
             return run_id
-    # Another database, or a new SQLite file: SQLAlchemy creates the tables and inserts.
+    # Another database, or a SQLite file with some of the tables: SQLAlchemy sets it up.
     from pathsec.store.db import save_rows
 
     return save_rows(url, rows)

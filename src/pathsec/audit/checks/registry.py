@@ -26,9 +26,10 @@ from pathsec.audit.checks import (
 )
 from pathsec.audit.checks.model import Check, Context, collect
 from pathsec.audit.checks.texts import texts_of
-from pathsec.audit.models import EndpointResult, Finding, FindingSeverity, Target, compact
+from pathsec.audit.models import EndpointResult, Finding, FindingSeverity, Target
 from pathsec.audit.observations import observations
 from pathsec.audit.profiles import Profile, load_profile
+from pathsec.compaction import compact
 from pathsec.probes import registry as probes
 from pathsec.probes.interface import AppProtocol, Observation, Status
 from pathsec.probes.text import clean_text
