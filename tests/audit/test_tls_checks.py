@@ -11,7 +11,7 @@ from pathsec.audit.checks.registry import evaluate_check
 from pathsec.audit.models import Expectations
 from pathsec.audit.profiles import load_profile
 from pathsec.probes.chain import ChainFacts, ChainLink
-from pathsec.probes.ciphers import CipherObservation, SuiteSeen, VersionSuites
+from pathsec.probes.cipher_results import CipherObservation, SuiteSeen, VersionSuites
 from pathsec.probes.http import HttpObservation, HttpResponse
 from pathsec.probes.interface import AppProtocol
 from pathsec.probes.smtp import EhloInfo, SmtpObservation

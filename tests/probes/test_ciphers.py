@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import dh
 from scripted import make_server_context
 
 from hostile.server import Peer, serving
-from pathsec.probes.ciphers import CipherObservation, CipherProbe, enumerate_version
+from pathsec.probes.cipher_results import CipherObservation
+from pathsec.probes.ciphers import CipherProbe, enumerate_version
 from pathsec.probes.flight import (
     Flight,
     parse_key_exchange,

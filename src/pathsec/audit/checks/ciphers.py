@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathsec.audit.checks.model import Check, CheckFn, Context, Evidence
 from pathsec.probes.chain import ChainFacts
-from pathsec.probes.ciphers import CipherObservation
+from pathsec.probes.cipher_results import CipherObservation
 from pathsec.probes.tls import TlsObservation
 
 #: Suites listed as evidence at most (the rest counted).
