@@ -541,29 +541,39 @@ def test_plan_report_interaction(browser: Any, tmp_path: Path) -> None:
     def view() -> list[float]:
         return [float(x) for x in (svg.get_attribute("viewBox") or "").split()]
 
+    def until(ok: Any) -> list[float]:
+        """The view once ``ok(view)`` holds (input events land asynchronously; bounded)."""
+        v = view()
+        for _ in range(100):
+            if ok(v):
+                break
+            page.wait_for_timeout(20)
+            v = view()
+        return v
+
     fit = view()
     box = svg.bounding_box()
     assert box is not None
     cx, cy = box["x"] + box["width"] / 2, box["y"] + min(box["height"], 400) / 2
     page.mouse.move(cx, cy)
     page.mouse.wheel(0, -400)
-    zoomed = view()
+    zoomed = until(lambda v: v[2] < fit[2] * 0.8)
     assert zoomed[2] < fit[2] * 0.8
     page.mouse.move(cx, cy)
     page.mouse.down()
     page.mouse.move(cx - 150, cy - 40, steps=5)
     page.mouse.up()
-    panned = view()
+    panned = until(lambda v: v[0] > zoomed[0])
     assert panned[0] > zoomed[0] and panned[2] == zoomed[2]
     page.locator(".diagram").focus()
     page.keyboard.press("ArrowLeft")
-    assert view()[0] < panned[0]
+    assert until(lambda v: v[0] < panned[0])[0] < panned[0]
     page.keyboard.press("0")
-    assert view() == fit
+    assert until(lambda v: v == fit) == fit
     page.keyboard.press("+")
-    assert view()[2] < fit[2]
+    assert until(lambda v: v[2] < fit[2])[2] < fit[2]
     page.click("button[data-zoom=width]")
-    assert view() == fit
+    assert until(lambda v: v == fit) == fit
 
     # A click on an edge filters the flows table to its flows.
     edge = page.locator(".edge-link").nth(5)
@@ -588,6 +598,9 @@ def test_plan_report_interaction(browser: Any, tmp_path: Path) -> None:
     wan = next(i for i, p in enumerate(points) if p.name == "fw-wan")
     details = page.locator(f"details.rules[data-point='{wan}']")
     details.locator("summary").click()
+    # The rows are drawn when the details open (a toggle handler): wait for them (bounded).
+    details.locator("table.rule-table tbody tr").first.wait_for(timeout=10_000)
+    details.locator("table.refused-table tbody tr").first.wait_for(timeout=10_000)
     assert details.locator("table.rule-table tbody tr").count() == min(100, len(points[wan].rules))
     refused = details.locator("table.refused-table tbody tr")
     assert refused.count() == len(points[wan].refused) > 0
