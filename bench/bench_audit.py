@@ -747,6 +747,59 @@ class Options:
     variants: tuple[Variant, ...] = ()
 
 
+#: Issue 20's targets: (endpoints, the nmap run compared with, the ratio asked for).
+TARGETS = ((200, "nmap cmd+cert", 1.5), (1000, "nmap cmd+cert", 2.0), (200, "nmap+enum", 10.0))
+
+
+def floors(n: int, clis: dict[str, list[Run]], n1s: Sequence[Run], n2s: Sequence[Run]) -> list[str]:
+    """What no client can beat on this machine, from this run's CPU figures (medians).
+
+    The SMTP servers share the machine's CPUs with the client, so a run cannot end before
+    the servers have done the work its connections ask for: their CPU seconds spread over
+    their processes (at most the machine's CPUs). With the client's own CPU added, both
+    spread over every CPU, the bound tightens. A target whose required seconds lie below
+    the first bound cannot be met by any client making the same connections here; above
+    it, what the servers leave of the CPUs in that time is the client's whole budget
+    (start-up, audit, output and store).
+    """
+    cpus = os.cpu_count() or 1
+    nmaps = {"nmap cmd+cert": n1s, "nmap+enum": n2s}
+    out = []
+    for name, runs in clis.items():
+        if "--no-store" in name:
+            continue
+        servers_cpu = statistics.median(r.server_cpu for r in runs)
+        client_cpu = statistics.median(r.cpu or 0 for r in runs)
+        servers_only = servers_cpu / min(cpus, SERVER_PROCESSES)
+        with_client = max(client_cpu, (servers_cpu + client_cpu) / cpus)
+        line = (
+            f"[{n}] {name}: lower bounds of the wall clock here: servers' work alone "
+            f"{servers_only:.2f} s, with pathsec's CPU {with_client:.2f} s (measured "
+            f"{statistics.median(r.seconds for r in runs):.2f} s)"
+        )
+        for size, other, ratio in TARGETS:
+            if size != n or not nmaps[other]:
+                continue
+            # nmap's runs can be bimodal (a 1 s retransmission): its median and its fastest.
+            times = [r.seconds for r in nmaps[other]]
+            bases = {"median": statistics.median(times), "fastest": min(times)}
+            if bases["fastest"] > 0.8 * bases["median"]:  # not bimodal: the median alone
+                del bases["fastest"]
+            for label, base in bases.items():
+                need = base / ratio
+                budget = min(need, need * cpus - servers_cpu)  # CPU left for the client
+                verdict = (
+                    "out of reach for any client making these connections"
+                    if need < servers_only
+                    else f"leaves pathsec {budget:.2f} s of CPU (it used {client_cpu:.2f} s)"
+                )
+                line += (
+                    f"; {ratio:g}x {other} ({label} {base:.2f} s) needs <= {need:.2f} s: {verdict}"
+                )
+        out.append(line)
+    return out
+
+
 def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
     """One size: servers up, then every tool ``repeat`` times, interleaved; table rows."""
     endpoints = layout(n, net)
@@ -852,6 +905,9 @@ def compare_size(n: int, net: int, opts: Options) -> list[list[str]]:
                 f"{100 * full_rate / ceiling.hs_rate:.0f}% of the ceiling's "
                 f"{ceiling.hs_rate:,.0f}/s"
             )
+    if opts.nmap and n1s:
+        for line in floors(n, clis, n1s, n2s):
+            print(line)
     nostore = [v.name for v in opts.variants if "--no-store" in v.args]
     if nostore:
         with_store = statistics.median(r.seconds for r in clis[opts.variants[0].name])

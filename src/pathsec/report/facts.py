@@ -46,9 +46,39 @@ def _flatten_into(out: dict[str, FactValue], data: Any, prefix: str) -> None:
         out[prefix] = data
 
 
-def observation_facts(observations: BaseModel) -> dict[str, FactValue]:
-    """Facts of an endpoint's observations, e.g. ``tls.session.certificate.sha256``."""
-    return flatten(observations.model_dump(mode="json"))
+#: Facts of observations already flattened, by ``id``, with the observation itself (so
+#: that the id stays its own while the memo lives): see :func:`observation_facts`.
+FactsMemo = dict[int, tuple[Any, dict[str, FactValue]]]
+
+
+def observation_facts(
+    observations: BaseModel, memo: FactsMemo | None = None
+) -> dict[str, FactValue]:
+    """Facts of an endpoint's observations, e.g. ``tls.session.certificate.sha256``.
+
+    ``memo`` (one per run, held by the caller; the history's writer does): each probe's
+    observation is flattened on its own under its field's name, the same facts, and an
+    instance seen before reuses its facts. A live run's equal observations of the classes
+    that set ``interned`` are one instance (:func:`pathsec.compaction.compact`), so 1,000
+    endpoints with one cipher enumeration flatten it once; only those are kept.
+    """
+    dumped = observations.model_dump(mode="json")
+    if memo is None:
+        return flatten(dumped)
+    out: dict[str, FactValue] = {}
+    for name, data in dumped.items():
+        if data is None or name in VOLATILE:
+            continue
+        obs = getattr(observations, name)
+        hit = memo.get(id(obs))
+        if hit is not None and hit[0] is obs:
+            out.update(hit[1])
+        elif getattr(type(obs), "interned", False):  # only these are shared: memory stays flat
+            entry = memo[id(obs)] = (obs, flatten(data, name))
+            out.update(entry[1])
+        else:
+            _flatten_into(out, data, name)
+    return out
 
 
 def transcripts(observations: BaseModel) -> dict[str, tuple[str, ...]]:

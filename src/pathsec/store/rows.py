@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pathsec.audit.models import AuditResult
-from pathsec.report.facts import observation_facts
+from pathsec.report.facts import FactsMemo, observation_facts
 
 RUN_COLUMNS = (
     "stored_at",
@@ -60,6 +60,7 @@ class RunRows:
 
     def endpoints(self) -> Iterator[tuple[Any, ...]]:
         """The endpoint rows, in :data:`ENDPOINT_COLUMNS` order."""
+        memo: FactsMemo = {}
         for ep in self.result.endpoints:
             yield (
                 ep.host,
@@ -69,7 +70,7 @@ class RunRows:
                 ep.flow_id,
                 ep.status.value,
                 ep.reason,
-                json.dumps(observation_facts(ep.observations), sort_keys=True),
+                json.dumps(observation_facts(ep.observations, memo), sort_keys=True),
             )
 
     def findings(self) -> Iterator[tuple[Any, ...]]:
